@@ -1,0 +1,115 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class RecurringTemplate(models.Model):
+    _name = "recurring.template"
+    _description = "Subscription Template"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one("res.company", index=True)
+    plan_id = fields.Many2one(
+        "recurring.plan", required=True, check_company=True, ondelete="restrict"
+    )
+    line_ids = fields.One2many(
+        "recurring.template.line", "template_id", string="Lines", copy=True
+    )
+    trial_days = fields.Integer(
+        string="Trial (days)",
+        help="Days of free trial before the first invoice.",
+    )
+    invoicing_mode = fields.Selection(
+        [
+            ("prepaid", "In advance (prepaid)"),
+            ("postpaid", "In arrears (postpaid)"),
+        ],
+        required=True,
+        default="prepaid",
+    )
+    alignment = fields.Selection(
+        [
+            ("anniversary", "Anniversary of the start date"),
+            ("calendar", "Calendar period (first period prorated)"),
+        ],
+        string="Billing Date Alignment",
+        required=True,
+        default="anniversary",
+    )
+    term_type = fields.Selection(
+        [("open", "Open-ended"), ("fixed", "Fixed term")],
+        required=True,
+        default="open",
+    )
+    term_duration = fields.Integer(
+        default=12, help="Length of a fixed term, in months."
+    )
+    auto_renew = fields.Boolean(
+        string="Automatic Renewal",
+        default=True,
+        help="Renew a fixed term automatically at its end.",
+    )
+    notice_days = fields.Integer(
+        string="Notice Period (days)",
+        help="Days before the end of a term by which the customer must cancel.",
+    )
+    renewal_reminder_days = fields.Integer(
+        default=30,
+        help="Days before each renewal of a fixed term at which the customer is "
+        "reminded (required for consumer contracts in France).",
+    )
+    payment_term_id = fields.Many2one(
+        "account.payment.term", check_company=True, ondelete="restrict"
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Invoice Journal",
+        domain="[('type', '=', 'sale')]",
+        check_company=True,
+        ondelete="restrict",
+    )
+    auto_post = fields.Boolean(
+        string="Post Invoices Automatically",
+        default=True,
+        help="Post the invoices created by the recurring-invoicing job; "
+        "otherwise they are left in draft for review.",
+    )
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains(
+        "trial_days", "term_duration", "notice_days", "renewal_reminder_days", "term_type"
+    )
+    def _check_durations(self):
+        for template in self:
+            if min(
+                template.trial_days,
+                template.notice_days,
+                template.renewal_reminder_days,
+            ) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: trial, notice and reminder "
+                        "durations cannot be negative.",
+                        template=template.name,
+                    )
+                )
+            if template.term_type == "fixed" and template.term_duration <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: a fixed term must last at least "
+                        "one month.",
+                        template=template.name,
+                    )
+                )

@@ -1,0 +1,670 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
+
+from ..tools import anchor_day_of
+
+_logger = logging.getLogger(__name__)
+
+# States in which the engine still has something to do: invoice, renew or close.
+BILLABLE_STATES = ("trial", "active", "to_close")
+SUBSCRIPTION_STATES = [
+    ("draft", "Draft"),
+    ("trial", "Trial"),
+    ("active", "Active"),
+    ("paused", "Paused"),
+    ("to_close", "To Close at Period End"),
+    ("closed", "Closed"),
+]
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    recurring_template_id = fields.Many2one(
+        "recurring.template",
+        string="Subscription Template",
+        check_company=True,
+        tracking=True,
+    )
+    recurring_plan_id = fields.Many2one(
+        "recurring.plan",
+        string="Recurring Plan",
+        compute="_compute_recurring_plan_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        check_company=True,
+        tracking=True,
+        index="btree_not_null",
+    )
+    is_subscription = fields.Boolean(
+        compute="_compute_is_subscription", store=True, index=True
+    )
+    recurring_invoicing_mode = fields.Selection(
+        selection=lambda self: self.env["recurring.template"]
+        ._fields["invoicing_mode"]
+        ._description_selection(self.env),
+        string="Invoicing Mode",
+        compute="_compute_recurring_terms",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    recurring_alignment = fields.Selection(
+        selection=lambda self: self.env["recurring.template"]
+        ._fields["alignment"]
+        ._description_selection(self.env),
+        string="Billing Date Alignment",
+        compute="_compute_recurring_terms",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    subscription_state = fields.Selection(
+        SUBSCRIPTION_STATES,
+        copy=False,
+        index=True,
+        tracking=True,
+    )
+    subscription_start_date = fields.Date(
+        string="Start Date", copy=False, tracking=True
+    )
+    trial_end_date = fields.Date(copy=False, tracking=True)
+    next_invoice_date = fields.Date(copy=False, tracking=True, index=True)
+    subscription_end_date = fields.Date(string="End Date", copy=False, tracking=True)
+    paused_since = fields.Date(copy=False)
+    billing_anchor_day = fields.Integer(
+        copy=False,
+        help="Day of the month on which periods start (31 means the last day).",
+    )
+    renewal_reminder_date = fields.Date(
+        compute="_compute_renewal_reminder_date", store=True
+    )
+    close_reason_id = fields.Many2one(
+        "recurring.close.reason", copy=False, tracking=True
+    )
+    recurring_billing_error = fields.Text(
+        string="Billing Error",
+        copy=False,
+        readonly=True,
+        help="Why the recurring-invoicing job could not bill this subscription. "
+        "The job skips it until the error is cleared.",
+    )
+    subscription_invoice_ids = fields.One2many(
+        "account.move", "subscription_id", string="Subscription Invoices"
+    )
+    subscription_invoice_count = fields.Integer(
+        compute="_compute_subscription_invoice_count"
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("recurring_template_id")
+    def _compute_recurring_plan_id(self):
+        for order in self:
+            if order.recurring_template_id:
+                order.recurring_plan_id = order.recurring_template_id.plan_id
+
+    @api.depends("recurring_plan_id")
+    def _compute_is_subscription(self):
+        for order in self:
+            order.is_subscription = bool(order.recurring_plan_id)
+
+    @api.depends("recurring_template_id")
+    def _compute_recurring_terms(self):
+        for order in self:
+            template = order.recurring_template_id
+            order.recurring_invoicing_mode = template.invoicing_mode or (
+                order.recurring_invoicing_mode or "prepaid"
+            )
+            order.recurring_alignment = template.alignment or (
+                order.recurring_alignment or "anniversary"
+            )
+
+    @api.depends(
+        "subscription_end_date",
+        "recurring_template_id.term_type",
+        "recurring_template_id.renewal_reminder_days",
+    )
+    def _compute_renewal_reminder_date(self):
+        for order in self:
+            template = order.recurring_template_id
+            if (
+                order.subscription_end_date
+                and template.term_type == "fixed"
+                and template.auto_renew
+            ):
+                order.renewal_reminder_date = order.subscription_end_date - timedelta(
+                    days=template.renewal_reminder_days
+                )
+            else:
+                order.renewal_reminder_date = False
+
+    def _compute_subscription_invoice_count(self):
+        counts = dict(
+            self.env["account.move"]._read_group(
+                [("subscription_id", "in", self.ids)],
+                ["subscription_id"],
+                ["__count"],
+            )
+        )
+        for order in self:
+            order.subscription_invoice_count = counts.get(order, 0)
+
+    # ------------------------------------------------------------
+    # CONSTRAINT AND ONCHANGE METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("subscription_start_date", "subscription_end_date")
+    def _check_subscription_dates(self):
+        for order in self:
+            if (
+                order.subscription_start_date
+                and order.subscription_end_date
+                and order.subscription_end_date < order.subscription_start_date
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Subscription %(order)s cannot end (%(end)s) before it "
+                        "starts (%(start)s).",
+                        order=order.name,
+                        end=order.subscription_end_date,
+                        start=order.subscription_start_date,
+                    )
+                )
+
+    @api.onchange("recurring_template_id")
+    def _onchange_recurring_template_id(self):
+        template = self.recurring_template_id
+        if not template:
+            return
+        if template.payment_term_id:
+            self.payment_term_id = template.payment_term_id
+        if template.journal_id:
+            self.journal_id = template.journal_id
+        if not self.order_line:
+            self.order_line = [
+                Command.create(line._prepare_order_line_vals())
+                for line in template.line_ids
+            ]
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    def _action_confirm(self):
+        subscriptions = self.filtered("is_subscription")
+        subscriptions._check_subscription_can_start()
+        res = super()._action_confirm()
+        subscriptions._subscription_start()
+        return res
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_view_subscription_invoices(self):
+        self.ensure_one()
+        return self.action_view_invoice(self.subscription_invoice_ids)
+
+    def action_subscription_pause(self):
+        for order in self:
+            if order.subscription_state not in ("trial", "active"):
+                raise UserError(
+                    self.env._(
+                        "Only a running subscription can be paused; %(order)s is "
+                        "%(state)s.",
+                        order=order.name,
+                        state=order._subscription_state_label(),
+                    )
+                )
+            order.write(
+                {
+                    "subscription_state": "paused",
+                    "paused_since": order._get_company_today(),
+                }
+            )
+        return True
+
+    def action_subscription_resume(self):
+        for order in self:
+            if order.subscription_state != "paused":
+                raise UserError(
+                    self.env._(
+                        "Subscription %(order)s is not paused.", order=order.name
+                    )
+                )
+            today = order._get_company_today()
+            shift = today - order.paused_since
+            vals = {"subscription_state": "active", "paused_since": False}
+            if order.next_invoice_date:
+                next_date = order.next_invoice_date + shift
+                vals["next_invoice_date"] = next_date
+                if order.recurring_alignment == "anniversary":
+                    vals["billing_anchor_day"] = anchor_day_of(next_date)
+            if order.subscription_end_date:
+                vals["subscription_end_date"] = order.subscription_end_date + shift
+            order.write(vals)
+        return True
+
+    def action_subscription_cancel_at_period_end(self):
+        """Stop renewing: the subscription runs until its current period ends."""
+        for order in self:
+            if order.subscription_state not in ("trial", "active", "paused"):
+                raise UserError(
+                    self.env._(
+                        "Subscription %(order)s cannot be cancelled: it is "
+                        "%(state)s.",
+                        order=order.name,
+                        state=order._subscription_state_label(),
+                    )
+                )
+            today = order._get_company_today()
+            if order.subscription_state == "trial" or not order.next_invoice_date:
+                order._subscription_close(today)
+                continue
+            period_end = order.next_invoice_date - timedelta(days=1)
+            order.write(
+                {
+                    "subscription_state": "to_close",
+                    "subscription_end_date": max(period_end, today),
+                }
+            )
+        return True
+
+    def action_subscription_close(self):
+        """Close now, without waiting for the end of the period."""
+        for order in self:
+            if order.subscription_state in ("draft", "closed", False):
+                raise UserError(
+                    self.env._(
+                        "Subscription %(order)s is not running.", order=order.name
+                    )
+                )
+            order._subscription_close(order._get_company_today())
+        return True
+
+    def action_subscription_reopen(self):
+        for order in self:
+            if order.subscription_state not in ("to_close", "closed"):
+                raise UserError(
+                    self.env._(
+                        "Only a closed subscription, or one closing at period "
+                        "end, can be reopened; %(order)s is %(state)s.",
+                        order=order.name,
+                        state=order._subscription_state_label(),
+                    )
+                )
+            today = order._get_company_today()
+            vals = {
+                "subscription_state": "active",
+                "subscription_end_date": False,
+                "close_reason_id": False,
+            }
+            if not order.next_invoice_date or order.next_invoice_date < today:
+                vals["next_invoice_date"] = today
+                vals["billing_anchor_day"] = anchor_day_of(today)
+            order.write(vals)
+            order._subscription_set_term_end()
+        return True
+
+    def action_recurring_clear_error(self):
+        """Let the job try again a subscription it flagged."""
+        self.write({"recurring_billing_error": False})
+        return True
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: LIFECYCLE
+    # ------------------------------------------------------------
+
+    def _subscription_state_label(self):
+        self.ensure_one()
+        return dict(
+            self._fields["subscription_state"]._description_selection(self.env)
+        ).get(self.subscription_state, "")
+
+    def _get_company_today(self, company=None):
+        """Today in the company's time zone (the subscription's by default), not
+        in UTC."""
+        company = company or self.company_id or self.env.company
+        tz = company.sudo().partner_id.tz or self.env.user.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
+
+    def _check_subscription_can_start(self):
+        for order in self:
+            if not order.partner_id:
+                raise UserError(
+                    self.env._("A subscription needs a customer.")
+                )
+            if not order._get_recurring_lines():
+                raise UserError(
+                    self.env._(
+                        "Subscription %(order)s has no subscription product: add "
+                        "at least one line whose product is a subscription product.",
+                        order=order.name,
+                    )
+                )
+            pricelist_currency = order.pricelist_id.currency_id
+            if pricelist_currency and pricelist_currency != order.currency_id:
+                raise UserError(
+                    self.env._(
+                        "Subscription %(order)s is in %(currency)s but its "
+                        "pricelist is in %(pricelist_currency)s.",
+                        order=order.name,
+                        currency=order.currency_id.name,
+                        pricelist_currency=pricelist_currency.name,
+                    )
+                )
+
+    def _subscription_start(self):
+        for order in self:
+            start = order.subscription_start_date or order._get_company_today()
+            trial_days = order.recurring_template_id.trial_days
+            billing_start = start + timedelta(days=trial_days)
+            calendar_aligned = order.recurring_alignment == "calendar"
+            anchor_day = 1 if calendar_aligned else anchor_day_of(billing_start)
+            if order.recurring_invoicing_mode == "postpaid":
+                next_invoice_date = order.recurring_plan_id._next_boundary(
+                    billing_start, anchor_day, calendar_aligned
+                )
+            else:
+                next_invoice_date = billing_start
+            order.write(
+                {
+                    "subscription_state": "trial" if trial_days else "active",
+                    "subscription_start_date": start,
+                    "trial_end_date": billing_start if trial_days else False,
+                    "billing_anchor_day": anchor_day,
+                    "next_invoice_date": next_invoice_date,
+                }
+            )
+            order._subscription_set_term_end()
+
+    def _subscription_set_term_end(self):
+        """Give fixed-term subscriptions without an end date their first term."""
+        for order in self:
+            template = order.recurring_template_id
+            if template.term_type != "fixed" or order.subscription_end_date:
+                continue
+            order.subscription_end_date = (
+                order.subscription_start_date
+                + relativedelta(months=template.term_duration)
+                - timedelta(days=1)
+            )
+
+    def _subscription_renew(self):
+        """Extend a fixed term by one more term."""
+        for order in self:
+            template = order.recurring_template_id
+            new_end = order.subscription_end_date + relativedelta(
+                months=template.term_duration
+            )
+            order.subscription_end_date = new_end
+            order.message_post(
+                body=self.env._(
+                    "Subscription renewed until %(date)s.",
+                    date=fields.Date.to_string(new_end),
+                )
+            )
+
+    def _subscription_close(self, end_date, reason=None):
+        for order in self:
+            order.write(
+                {
+                    "subscription_state": "closed",
+                    "subscription_end_date": min(
+                        end_date, order.subscription_end_date or end_date
+                    ),
+                    "next_invoice_date": False,
+                    "close_reason_id": (reason or order.close_reason_id).id,
+                }
+            )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: INVOICING
+    # ------------------------------------------------------------
+
+    def _get_recurring_lines(self):
+        self.ensure_one()
+        return self.order_line.filtered(
+            lambda line: not line.display_type
+            and line.product_id.recurring_invoice
+        )
+
+    def _get_billing_period(self, due_date):
+        """(start, end, full_start, full_end) of the period invoiced on ``due_date``.
+
+        ``start`` and ``end`` are the dates billed; ``full_start`` and
+        ``full_end`` the whole period they belong to, for proration.
+        """
+        self.ensure_one()
+        plan = self.recurring_plan_id
+        calendar_aligned = self.recurring_alignment == "calendar"
+        anchor_day = self.billing_anchor_day
+        billing_start = self.trial_end_date or self.subscription_start_date
+        if self.recurring_invoicing_mode == "postpaid":
+            full_end = due_date - timedelta(days=1)
+            full_start = plan._previous_boundary(due_date, anchor_day, calendar_aligned)
+        else:
+            full_end = plan._next_boundary(
+                due_date, anchor_day, calendar_aligned
+            ) - timedelta(days=1)
+            full_start = (
+                plan._previous_boundary(full_end + timedelta(days=1), anchor_day, True)
+                if calendar_aligned
+                else due_date
+            )
+        start = max(full_start, billing_start) if billing_start else full_start
+        end = full_end
+        if self.subscription_end_date:
+            end = min(end, self.subscription_end_date)
+        return start, end, full_start, full_end
+
+    def _next_invoice_date_after(self, due_date):
+        self.ensure_one()
+        return self.recurring_plan_id._next_boundary(
+            due_date,
+            self.billing_anchor_day,
+            self.recurring_alignment == "calendar",
+        )
+
+    def _check_recurring_invoiceable(self):
+        """Refuse what Odoo would invoice silently but an accountant would not."""
+        self.ensure_one()
+        archived = self.order_line.product_id.filtered(lambda product: not product.active)
+        if archived:
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s sells archived products: %(products)s. "
+                    "Replace them or restore them before the next invoice.",
+                    order=self.name,
+                    products=", ".join(archived.mapped("display_name")),
+                )
+            )
+
+    def _prepare_recurring_invoice_vals(self, period_start, period_end, due_date):
+        """Values of the invoice of one billing period, lines included."""
+        self.ensure_one()
+        self._check_recurring_invoiceable()
+        vals = self._prepare_invoice()
+        vals.update(
+            {
+                "invoice_date": due_date,
+                "subscription_id": self.id,
+                "subscription_period_start": period_start,
+                "subscription_period_end": period_end,
+            }
+        )
+        lines = []
+        full_start, full_end = self._get_billing_period(due_date)[2:]
+        full_days = (full_end - full_start).days + 1
+        billed_days = (period_end - period_start).days + 1
+        ratio = billed_days / full_days if billed_days < full_days else 1.0
+        for line in self._get_recurring_lines():
+            lines.append(
+                line._prepare_invoice_line(
+                    quantity=line.product_uom_qty,
+                    price_unit=line.price_unit * ratio,
+                    subscription_period_start=period_start,
+                    subscription_period_end=period_end,
+                )
+            )
+        # One-off lines (set-up fees...) go on the first invoice that follows them.
+        for line in self.order_line - self._get_recurring_lines():
+            if line.display_type or line.qty_to_invoice <= 0:
+                continue
+            lines.append(line._prepare_invoice_line())
+        vals["invoice_line_ids"] = [Command.create(line_vals) for line_vals in lines]
+        return vals
+
+    def _recurring_create_invoice(self, period_start, period_end, due_date):
+        self.ensure_one()
+        move = (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .with_context(default_move_type="out_invoice")
+            .create(
+                self._prepare_recurring_invoice_vals(period_start, period_end, due_date)
+            )
+        )
+        auto_post = (
+            self.recurring_template_id.auto_post
+            if self.recurring_template_id
+            else True
+        )
+        if auto_post:
+            move.action_post()
+        return move
+
+    def _recurring_invoice_due(self, today):
+        """Renew, close and invoice this subscription up to ``today``.
+
+        Missed periods are caught up one invoice per period, oldest first.
+        :return: the invoices created
+        """
+        self.ensure_one()
+        moves = self.env["account.move"]
+        while (
+            self.subscription_state in BILLABLE_STATES and self.next_invoice_date
+        ):
+            due_date = self.next_invoice_date
+            start, end = self._get_billing_period(due_date)[:2]
+            end_date = self.subscription_end_date
+            if end_date and start > end_date:
+                if end_date >= today:
+                    break
+                if (
+                    self.subscription_state != "to_close"
+                    and self.recurring_template_id.term_type == "fixed"
+                    and self.recurring_template_id.auto_renew
+                ):
+                    self._subscription_renew()
+                    continue
+                self._subscription_close(end_date)
+                break
+            if due_date > today:
+                break
+            if self.subscription_state == "trial":
+                self.subscription_state = "active"
+            moves |= self._recurring_create_invoice(start, end, due_date)
+            self.next_invoice_date = self._next_invoice_date_after(due_date)
+        return moves
+
+    def _recurring_flag_error(self, error):
+        """Record why the job could not bill this subscription, and tell someone."""
+        self.ensure_one()
+        message = str(error.args[0]) if getattr(error, "args", None) else str(error)
+        self.recurring_billing_error = message
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Recurring invoicing failed"),
+            note=message,
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    @api.model
+    def _get_subscriptions_to_invoice_domain(self):
+        """Subscriptions with an invoice due, a term to renew or to close today,
+        where "today" is each company's own local date."""
+        company_domains = []
+        for company in self.env["res.company"].sudo().search([]):
+            today = self._get_company_today(company)
+            company_domains.append(
+                [
+                    ("company_id", "=", company.id),
+                    "|",
+                    ("next_invoice_date", "<=", today),
+                    ("subscription_end_date", "<", today),
+                ]
+            )
+        return expression.AND(
+            [
+                [
+                    ("is_subscription", "=", True),
+                    ("subscription_state", "in", BILLABLE_STATES),
+                    ("next_invoice_date", "!=", False),
+                    ("recurring_billing_error", "=", False),
+                ],
+                expression.OR(company_domains),
+            ]
+        )
+
+    def _lock_for_invoicing(self):
+        """Lock these subscriptions, skipping those another worker holds."""
+        if not self:
+            return self
+        self.env.cr.execute(
+            "SELECT id FROM sale_order WHERE id IN %s "
+            "ORDER BY id FOR NO KEY UPDATE SKIP LOCKED",
+            [tuple(self.ids)],
+        )
+        locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda order: order.id in locked_ids)
+
+    @api.model
+    def _cron_recurring_invoice(self, batch_size=100):
+        """Bill one batch of due subscriptions; the cron framework commits
+        after each call and calls again while work remains."""
+        domain = self._get_subscriptions_to_invoice_domain()
+        candidates = self.search(domain, order="next_invoice_date, id", limit=batch_size)
+        subscriptions = candidates._lock_for_invoicing()
+        invoiced = self.env["account.move"]
+        for subscription in subscriptions:
+            subscription = subscription.with_company(subscription.company_id)
+            today = subscription._get_company_today()
+            try:
+                with self.env.cr.savepoint():
+                    invoiced |= subscription._recurring_invoice_due(today)
+            except pg_errors.UniqueViolation:
+                # Another run billed this period first: nothing is lost.
+                _logger.info(
+                    "Subscription %s: period already invoiced by another run.",
+                    subscription.id,
+                )
+                subscription.invalidate_recordset()
+            except Exception as error:  # noqa: BLE001 - isolate one bad record
+                _logger.warning(
+                    "Subscription %s could not be invoiced: %s", subscription.id, error
+                )
+                subscription.invalidate_recordset()
+                subscription._recurring_flag_error(error)
+        remaining = self.search_count(domain) - (len(candidates) - len(subscriptions))
+        self.env["ir.cron"]._notify_progress(
+            done=len(subscriptions), remaining=max(remaining, 0)
+        )
+        return invoiced

@@ -1,0 +1,116 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class RecurringBillingCommon(AccountTestInvoicingCommon):
+    """A French company (French chart, 20 % VAT) selling two subscription
+    products and a one-off set-up fee."""
+
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("fr")
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.tax_20 = cls.company_data["default_tax_sale"]
+        cls.plan_monthly = cls.env["recurring.plan"].create(
+            {"name": "Monthly", "billing_period_value": 1, "billing_period_unit": "month"}
+        )
+        cls.plan_quarterly = cls.env["recurring.plan"].create(
+            {"name": "Quarterly", "billing_period_value": 3, "billing_period_unit": "month"}
+        )
+        cls.plan_yearly = cls.env["recurring.plan"].create(
+            {"name": "Yearly", "billing_period_value": 1, "billing_period_unit": "year"}
+        )
+        cls.product_cloud = cls._create_product(
+            name="Cloud hosting",
+            type="service",
+            lst_price=30.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        cls.product_seat = cls._create_product(
+            name="User seat",
+            type="service",
+            lst_price=12.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        cls.product_setup = cls._create_product(
+            name="Set-up fee",
+            type="service",
+            lst_price=100.0,
+            invoice_policy="order",
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Boulangerie Martin", "country_id": cls.env.ref("base.fr").id}
+        )
+        cls.template_monthly = cls.env["recurring.template"].create(
+            {
+                "name": "Cloud monthly",
+                "plan_id": cls.plan_monthly.id,
+                "line_ids": [
+                    Command.create({"product_id": cls.product_cloud.id}),
+                    Command.create(
+                        {"product_id": cls.product_seat.id, "product_uom_qty": 3}
+                    ),
+                ],
+            }
+        )
+
+    @classmethod
+    def _create_subscription(cls, start, template=None, lines=None, confirm=True, **vals):
+        """A subscription starting on ``start``; by default 1 x 30.00 + 3 x 12.00."""
+        template = template if template is not None else cls.template_monthly
+        if lines is None:
+            lines = [(cls.product_cloud, 1), (cls.product_seat, 3)]
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.customer.id,
+                "recurring_template_id": template.id,
+                "subscription_start_date": start,
+                "order_line": [
+                    Command.create({"product_id": product.id, "product_uom_qty": qty})
+                    for product, qty in lines
+                ],
+                **vals,
+            }
+        )
+        if confirm:
+            with freeze_time(start):
+                order.action_confirm()
+        return order
+
+    def _run_engine(self, day, batch_size=100):
+        """Run the recurring-invoicing job as if today were ``day``, to the end."""
+        moves = self.env["account.move"]
+        SaleOrder = self.env["sale.order"]
+        with freeze_time(day):
+            for _call in range(50):
+                moves |= SaleOrder._cron_recurring_invoice(batch_size=batch_size)
+                if not SaleOrder.search_count(
+                    SaleOrder._get_subscriptions_to_invoice_domain()
+                ):
+                    break
+        return moves
+
+    def assertPeriods(self, moves, expected):
+        """``expected``: [(invoice_date, period_start, period_end), ...] in order."""
+        moves = moves.sorted(lambda move: (move.invoice_date, move.id))
+        self.assertEqual(
+            [
+                (
+                    move.invoice_date,
+                    move.subscription_period_start,
+                    move.subscription_period_end,
+                )
+                for move in moves
+            ],
+            [tuple(date.fromisoformat(d) for d in row) for row in expected],
+        )

@@ -1,0 +1,161 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Real concurrent transactions on the real database.
+
+The data is committed through independent connections (as two Odoo workers
+would see it) and removed again at the end of each test.
+"""
+
+from contextlib import closing, contextmanager
+
+from freezegun import freeze_time
+from psycopg2 import errors as pg_errors
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+TODAY = "2025-01-01"
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRuns(TransactionCase):
+    def setUp(self):
+        super().setUp()
+        company = self.env["res.company"].search([("chart_template", "!=", False)], limit=1)
+        if not company:
+            self.skipTest("The database has no company with a chart of accounts.")
+        self.company_id = company.id
+        self.sub_ids = []
+        with self._worker() as env:
+            plan = env["recurring.plan"].create(
+                {"name": "Concurrency monthly", "billing_period_value": 1}
+            )
+            product = env["product.product"].create(
+                {
+                    "name": "Concurrency seat",
+                    "type": "service",
+                    "list_price": 10.0,
+                    "recurring_invoice": True,
+                    "invoice_policy": "order",
+                }
+            )
+            template = env["recurring.template"].create(
+                {"name": "Concurrency", "plan_id": plan.id, "auto_post": False}
+            )
+            partner = env["res.partner"].create({"name": "Concurrency customer"})
+            orders = env["sale.order"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "company_id": self.company_id,
+                        "recurring_template_id": template.id,
+                        "subscription_start_date": TODAY,
+                        "order_line": [Command.create({"product_id": product.id})],
+                    }
+                    for _i in range(6)
+                ]
+            )
+            with freeze_time(TODAY):
+                orders.action_confirm()
+            self.sub_ids = orders.ids
+            self.records = (plan.id, product.id, template.id, partner.id)
+        self.addCleanup(self._remove_committed_data)
+
+    @contextmanager
+    def _worker(self, commit=True):
+        """An environment on its own connection, like a separate Odoo worker."""
+        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+            env = api.Environment(
+                cr,
+                SUPERUSER_ID,
+                {"allowed_company_ids": [self.company_id], "tracking_disable": True},
+            )
+            yield env
+            if commit:
+                cr.commit()
+            else:
+                cr.rollback()
+
+    def _remove_committed_data(self):
+        with self._worker() as env:
+            env["account.move"].search([("subscription_id", "in", self.sub_ids)]).unlink()
+            orders = env["sale.order"].browse(self.sub_ids).exists()
+            orders._action_cancel()
+            orders.unlink()
+            plan_id, product_id, template_id, partner_id = self.records
+            env["recurring.template"].browse(template_id).unlink()
+            env["recurring.plan"].browse(plan_id).unlink()
+            env["product.product"].browse(product_id).product_tmpl_id.unlink()
+            env["res.partner"].browse(partner_id).unlink()
+
+    def _committed_invoices(self):
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search([("subscription_id", "in", self.sub_ids)])
+            return sorted((move.subscription_id.id, str(move.subscription_period_start), move.id) for move in moves)
+
+    def _run(self, env, batch_size=100):
+        with freeze_time(TODAY):
+            return env["sale.order"]._cron_recurring_invoice(batch_size=batch_size)
+
+    def test_two_workers_at_once_bill_each_period_once(self):
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_a = api.Environment(cr_a, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            billed_a = self._run(env_a)  # holds its locks, not committed yet
+            billed_b = self._run(env_b)  # runs meanwhile
+            self.assertEqual(len(billed_a), 6)
+            self.assertFalse(billed_b, "the second worker skips what the first one holds")
+            cr_b.commit()
+            cr_a.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        invoices = self._committed_invoices()
+        self.assertEqual(len(invoices), 6)
+        self.assertEqual(sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids))
+        # A third run later finds nothing left to bill.
+        with self._worker() as env:
+            self.assertFalse(self._run(env))
+        self.assertEqual(len(self._committed_invoices()), 6)
+
+    @mute_logger("odoo.sql_db")
+    def test_a_stale_worker_cannot_bill_again(self):
+        """A worker whose snapshot predates another worker's commit is stopped by
+        the database, not by luck."""
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            with freeze_time(TODAY):
+                domain = env_b["sale.order"]._get_subscriptions_to_invoice_domain()
+                stale = env_b["sale.order"].search(domain + [("id", "in", self.sub_ids)])
+            self.assertEqual(len(stale), 6)  # B's snapshot is taken here
+            with self._worker() as env_a:
+                self.assertEqual(len(self._run(env_a)), 6)
+            with self.assertRaises(pg_errors.SerializationFailure):
+                self._run(env_b)
+            cr_b.rollback()
+        finally:
+            cr_b.close()
+        self.assertEqual(len(self._committed_invoices()), 6)
+
+    def test_crash_mid_batch_loses_nothing_and_rerun_finishes(self):
+        with self._worker() as env:
+            self.assertEqual(len(self._run(env, batch_size=3)), 3)
+        first_batch = self._committed_invoices()
+        self.assertEqual(len(first_batch), 3)
+        # The second batch dies before its commit (worker killed, server stopped).
+        with self._worker(commit=False) as env:
+            self.assertEqual(len(self._run(env, batch_size=3)), 3)
+        self.assertEqual(self._committed_invoices(), first_batch)
+        # The rerun bills the rest, and only the rest.
+        with self._worker() as env:
+            self.assertEqual(len(self._run(env, batch_size=3)), 3)
+            self.assertFalse(self._run(env, batch_size=3))
+        invoices = self._committed_invoices()
+        self.assertEqual(len(invoices), 6)
+        self.assertEqual(sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids))
+        self.assertTrue(set(first_batch) <= set(invoices))

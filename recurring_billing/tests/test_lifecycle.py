@@ -1,0 +1,150 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import RecurringBillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLifecycle(RecurringBillingCommon):
+    def test_trial_bills_nothing_until_it_ends(self):
+        template = self.template_monthly.copy({"trial_days": 14})
+        sub = self._create_subscription("2025-03-01", template=template)
+        self.assertEqual(sub.subscription_state, "trial")
+        self.assertEqual(sub.trial_end_date, date(2025, 3, 15))
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 15))
+        self.assertFalse(self._run_engine("2025-03-14"))
+        self.assertEqual(sub.subscription_state, "trial")
+        moves = self._run_engine("2025-03-15")
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertPeriods(moves, [("2025-03-15", "2025-03-15", "2025-04-14")])
+
+    def test_pause_moves_the_next_invoice_date(self):
+        sub = self._create_subscription("2025-01-10")
+        self._run_engine("2025-01-10")
+        with freeze_time("2025-01-20"):
+            sub.action_subscription_pause()
+        self.assertEqual(sub.subscription_state, "paused")
+        self.assertEqual(sub.paused_since, date(2025, 1, 20))
+        # No invoice while paused, even past the due date.
+        self.assertFalse(self._run_engine("2025-02-25"))
+        with freeze_time("2025-03-01"):
+            sub.action_subscription_resume()
+        # Paused 40 days: 10 February + 40 days = 22 March.
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 22))
+        moves = self._run_engine("2025-03-22")
+        self.assertPeriods(moves, [("2025-03-22", "2025-03-22", "2025-04-21")])
+        with self.assertRaises(UserError):
+            sub.action_subscription_resume()
+
+    def test_cancel_at_period_end(self):
+        sub = self._create_subscription("2025-01-10")
+        self._run_engine("2025-01-10")
+        with freeze_time("2025-01-25"):
+            sub.action_subscription_cancel_at_period_end()
+        self.assertEqual(sub.subscription_state, "to_close")
+        self.assertEqual(sub.subscription_end_date, date(2025, 2, 9))
+        self.assertFalse(self._run_engine("2025-02-09"))
+        self.assertEqual(sub.subscription_state, "to_close")
+        self.assertFalse(self._run_engine("2025-02-10"))
+        self.assertEqual(sub.subscription_state, "closed")
+        self.assertEqual(sub.subscription_invoice_count, 1)
+        self.assertFalse(sub.next_invoice_date)
+
+    def test_close_now_and_reopen(self):
+        sub = self._create_subscription("2025-01-10")
+        self._run_engine("2025-01-10")
+        reason = self.env.ref("recurring_billing.close_reason_too_expensive")
+        sub.close_reason_id = reason
+        with freeze_time("2025-01-15"):
+            sub.action_subscription_close()
+        self.assertRecordValues(
+            sub,
+            [
+                {
+                    "subscription_state": "closed",
+                    "subscription_end_date": date(2025, 1, 15),
+                    "next_invoice_date": False,
+                    "close_reason_id": reason.id,
+                }
+            ],
+        )
+        self.assertFalse(self._run_engine("2025-03-01"))
+        with freeze_time("2025-03-03"):
+            sub.action_subscription_reopen()
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertFalse(sub.subscription_end_date)
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 3))
+        moves = self._run_engine("2025-03-03")
+        self.assertPeriods(moves, [("2025-03-03", "2025-03-03", "2025-04-02")])
+        with self.assertRaises(UserError):
+            sub.action_subscription_reopen()
+
+    def test_fixed_term_renews_and_reminds(self):
+        template = self.template_monthly.copy(
+            {
+                "plan_id": self.plan_yearly.id,
+                "term_type": "fixed",
+                "term_duration": 12,
+                "renewal_reminder_days": 30,
+            }
+        )
+        sub = self._create_subscription("2025-02-01", template=template)
+        self.assertEqual(sub.subscription_end_date, date(2026, 1, 31))
+        self.assertEqual(sub.renewal_reminder_date, date(2026, 1, 1))
+        moves = self._run_engine("2026-02-01")
+        self.assertPeriods(
+            moves,
+            [("2025-02-01", "2025-02-01", "2026-01-31"), ("2026-02-01", "2026-02-01", "2027-01-31")],
+        )
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertEqual(sub.subscription_end_date, date(2027, 1, 31))
+        self.assertEqual(sub.renewal_reminder_date, date(2027, 1, 1))
+        self.assertTrue(
+            any("renewed until 2027-01-31" in body for body in sub.message_ids.mapped("body"))
+        )
+
+    def test_fixed_term_without_renewal_closes(self):
+        template = self.template_monthly.copy(
+            {"term_type": "fixed", "term_duration": 3, "auto_renew": False}
+        )
+        sub = self._create_subscription("2025-01-01", template=template)
+        self.assertEqual(sub.subscription_end_date, date(2025, 3, 31))
+        self.assertFalse(sub.renewal_reminder_date)
+        moves = self._run_engine("2025-06-01")
+        self.assertEqual(len(moves), 3)
+        self.assertEqual(sub.subscription_state, "closed")
+        self.assertEqual(sub.subscription_end_date, date(2025, 3, 31))
+
+    def test_transitions_refused_from_wrong_states(self):
+        sub = self._create_subscription("2025-01-01", confirm=False)
+        with self.assertRaises(UserError):
+            sub.action_subscription_pause()
+        with self.assertRaises(UserError):
+            sub.action_subscription_close()
+        sub = self._create_subscription("2025-01-01")
+        with freeze_time("2025-01-02"):
+            sub.action_subscription_close()
+        with self.assertRaises(UserError):
+            sub.action_subscription_cancel_at_period_end()
+
+    def test_changes_are_tracked_in_the_chatter(self):
+        sub = self._create_subscription("2025-01-10")
+        # Start a new "request": the creation above discarded its own tracking.
+        self.env.flush_all()
+        self.cr.flush()
+        with freeze_time("2025-01-20"):
+            sub.with_env(self.env(context={})).action_subscription_pause()
+            self.env.flush_all()
+            self.cr.flush()
+        sub.invalidate_recordset(["message_ids"])
+        tracked = sub.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "subscription_state"
+        )
+        self.assertIn("paused", tracked.mapped("new_value_char")[0].lower())

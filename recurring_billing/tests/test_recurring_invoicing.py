@@ -1,0 +1,260 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import RecurringBillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRecurringInvoicing(RecurringBillingCommon):
+    def test_prepaid_monthly_invoice_amounts_and_period(self):
+        sub = self._create_subscription("2025-03-10")
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 10))
+        moves = self._run_engine("2025-03-10")
+        self.assertEqual(len(moves), 1)
+        self.assertRecordValues(
+            moves,
+            [
+                {
+                    "state": "posted",
+                    "move_type": "out_invoice",
+                    "partner_id": self.customer.id,
+                    "subscription_id": sub.id,
+                    "invoice_date": date(2025, 3, 10),
+                    "subscription_period_start": date(2025, 3, 10),
+                    "subscription_period_end": date(2025, 4, 9),
+                    "amount_untaxed": 66.0,
+                    "amount_tax": 13.2,
+                    "amount_total": 79.2,
+                    "invoice_origin": sub.name,
+                }
+            ],
+        )
+        lines = moves.invoice_line_ids.sorted("sequence")
+        self.assertEqual(lines.mapped("quantity"), [1.0, 3.0])
+        self.assertEqual(lines.mapped("price_subtotal"), [30.0, 36.0])
+        self.assertEqual(set(lines.mapped("subscription_period_start")), {date(2025, 3, 10)})
+        self.assertEqual(set(lines.mapped("subscription_period_end")), {date(2025, 4, 9)})
+        self.assertEqual(lines.sale_line_ids, sub.order_line)
+        self.assertEqual(sub.next_invoice_date, date(2025, 4, 10))
+        self.assertEqual(sub.subscription_invoice_count, 1)
+        # Nothing more is due the same month.
+        self.assertFalse(self._run_engine("2025-04-09"))
+
+    def test_postpaid_bills_the_period_just_ended(self):
+        template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
+        sub = self._create_subscription("2025-01-01", template=template)
+        self.assertEqual(sub.next_invoice_date, date(2025, 2, 1))
+        self.assertFalse(self._run_engine("2025-01-31"))
+        moves = self._run_engine("2025-02-01")
+        self.assertPeriods(moves, [("2025-02-01", "2025-01-01", "2025-01-31")])
+        self.assertEqual(moves.amount_total, 79.2)
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 1))
+
+    def test_month_end_subscription_periods(self):
+        sub = self._create_subscription("2025-01-31")
+        moves = self._run_engine("2025-04-01")
+        self.assertPeriods(
+            moves,
+            [
+                ("2025-01-31", "2025-01-31", "2025-02-27"),
+                ("2025-02-28", "2025-02-28", "2025-03-30"),
+                ("2025-03-31", "2025-03-31", "2025-04-29"),
+            ],
+        )
+        self.assertEqual(sub.next_invoice_date, date(2025, 4, 30))
+
+    def test_catch_up_three_missed_months_in_order(self):
+        sub = self._create_subscription("2025-08-01")
+        moves = self._run_engine("2025-11-15")
+        self.assertPeriods(
+            moves,
+            [
+                ("2025-08-01", "2025-08-01", "2025-08-31"),
+                ("2025-09-01", "2025-09-01", "2025-09-30"),
+                ("2025-10-01", "2025-10-01", "2025-10-31"),
+                ("2025-11-01", "2025-11-01", "2025-11-30"),
+            ],
+        )
+        # Sequence numbers follow the periods.
+        ordered = moves.sorted("invoice_date")
+        self.assertEqual(ordered.mapped("name"), sorted(ordered.mapped("name")))
+        self.assertEqual(sub.next_invoice_date, date(2025, 12, 1))
+        self.assertEqual(sum(moves.mapped("amount_total")), 4 * 79.2)
+
+    def test_double_run_creates_no_duplicate(self):
+        sub = self._create_subscription("2025-05-05")
+        first = self._run_engine("2025-07-05")
+        second = self._run_engine("2025-07-05")
+        self.assertEqual(len(first), 3)
+        self.assertFalse(second)
+        self.assertEqual(sub.subscription_invoice_count, 3)
+
+    @mute_logger("odoo.sql_db")
+    def test_database_refuses_a_second_invoice_for_a_period(self):
+        sub = self._create_subscription("2025-05-05")
+        move = self._run_engine("2025-05-05")
+        vals = sub._prepare_recurring_invoice_vals(
+            date(2025, 5, 5), date(2025, 6, 4), date(2025, 5, 5)
+        )
+        with self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.env["account.move"].create(vals)
+        # A cancelled invoice frees its period: it can be billed again.
+        move.button_draft()
+        move.button_cancel()
+        self.assertEqual(move.state, "cancel")
+        move.flush_recordset()
+        again = self.env["account.move"].create(vals)
+        self.assertEqual(again.subscription_period_start, date(2025, 5, 5))
+
+    def test_one_failing_subscription_does_not_block_others(self):
+        good_1 = self._create_subscription("2025-06-01")
+        broken_product = self._create_product(
+            name="Legacy plan",
+            type="service",
+            lst_price=50.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+            property_account_income_id=self.copy_account(
+                self.company_data["default_account_revenue"]
+            ).id,
+        )
+        broken = self._create_subscription("2025-06-01", lines=[(broken_product, 1)])
+        good_2 = self._create_subscription("2025-06-01")
+        broken_product.property_account_income_id.deprecated = True
+
+        moves = self._run_engine("2025-06-01")
+        self.assertEqual(moves.subscription_id, good_1 + good_2)
+        self.assertEqual(len(moves), 2)
+        self.assertFalse(broken.subscription_invoice_ids)
+        self.assertIn("deprecated", broken.recurring_billing_error)
+        self.assertEqual(broken.next_invoice_date, date(2025, 6, 1))
+        activity = broken.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.summary, "Recurring invoicing failed")
+        # Flagged: the next run leaves it alone, until someone clears the error.
+        self.assertFalse(self._run_engine("2025-06-02"))
+        broken_product.property_account_income_id.deprecated = False
+        broken.action_recurring_clear_error()
+        retried = self._run_engine("2025-06-02")
+        self.assertEqual(retried.subscription_id, broken)
+        self.assertEqual(retried.amount_total, 60.0)
+
+    def test_archived_product_is_flagged_not_invoiced(self):
+        sub = self._create_subscription("2025-06-01")
+        self.product_seat.active = False
+        self.assertFalse(self._run_engine("2025-06-01"))
+        self.assertIn("archived", sub.recurring_billing_error)
+        self.assertIn("User seat", sub.recurring_billing_error)
+
+    def test_one_off_lines_go_on_the_first_invoice_only(self):
+        sub = self._create_subscription(
+            "2025-01-10", lines=[(self.product_cloud, 1), (self.product_setup, 1)]
+        )
+        moves = self._run_engine("2025-02-10").sorted("invoice_date")
+        self.assertEqual(len(moves), 2)
+        self.assertEqual(moves[0].amount_untaxed, 130.0)
+        self.assertEqual(moves[1].amount_untaxed, 30.0)
+        self.assertEqual(
+            moves[0].invoice_line_ids.filtered(lambda l: l.product_id == self.product_setup).subscription_period_start,
+            False,
+        )
+        # The sales "Create Invoice" flow has nothing left to invoice.
+        self.assertEqual(sub.invoice_status, "invoiced")
+        self.assertEqual(sub.order_line.mapped("qty_to_invoice"), [0.0, 0.0])
+
+    def test_calendar_alignment_prorates_the_first_period(self):
+        template = self.template_monthly.copy({"alignment": "calendar"})
+        sub = self._create_subscription(
+            "2025-04-21", template=template, lines=[(self.product_cloud, 1)]
+        )
+        moves = self._run_engine("2025-05-01")
+        self.assertPeriods(
+            moves,
+            [
+                ("2025-04-21", "2025-04-21", "2025-04-30"),
+                ("2025-05-01", "2025-05-01", "2025-05-31"),
+            ],
+        )
+        first, second = moves.sorted("invoice_date")
+        # 10 days of 30: 30.00 x 10 / 30 = 10.00 excl. VAT.
+        self.assertEqual(first.amount_untaxed, 10.0)
+        self.assertEqual(first.amount_total, 12.0)
+        self.assertEqual(second.amount_untaxed, 30.0)
+        self.assertEqual(sub.next_invoice_date, date(2025, 6, 1))
+
+    def test_quarterly_postpaid_calendar(self):
+        template = self.template_monthly.copy(
+            {"plan_id": self.plan_quarterly.id, "invoicing_mode": "postpaid", "alignment": "calendar"}
+        )
+        sub = self._create_subscription("2025-01-01", template=template, lines=[(self.product_cloud, 2)])
+        self.assertEqual(sub.next_invoice_date, date(2025, 4, 1))
+        moves = self._run_engine("2025-07-01")
+        self.assertPeriods(
+            moves,
+            [("2025-04-01", "2025-01-01", "2025-03-31"), ("2025-07-01", "2025-04-01", "2025-06-30")],
+        )
+        self.assertEqual(moves.mapped("amount_untaxed"), [60.0, 60.0])
+
+    def test_draft_invoices_when_auto_post_is_off(self):
+        template = self.template_monthly.copy({"auto_post": False})
+        self._create_subscription("2025-01-01", template=template)
+        moves = self._run_engine("2025-01-01")
+        self.assertEqual(moves.mapped("state"), ["draft"])
+
+    def test_bad_input_is_refused(self):
+        with self.assertRaisesRegex(UserError, "no subscription product"):
+            self._create_subscription("2025-01-01", lines=[(self.product_setup, 1)])
+        with self.assertRaisesRegex(ValidationError, "cannot end"):
+            self._create_subscription(
+                "2025-01-01", subscription_end_date="2024-12-31", confirm=False
+            )
+        with self.assertRaisesRegex(ValidationError, "negative"):
+            self.template_monthly.copy({"trial_days": -1})
+        with self.assertRaisesRegex(ValidationError, "negative quantity"):
+            self.template_monthly.copy().line_ids[0].product_uom_qty = -2
+        with self.assertRaisesRegex(ValidationError, "at least one month"):
+            self.template_monthly.copy({"term_type": "fixed", "term_duration": 0})
+
+    def test_template_fills_the_order(self):
+        template = self.template_monthly.copy(
+            {
+                "company_id": self.company.id,
+                "payment_term_id": self.pay_terms_b.id,
+                "journal_id": self.company_data["default_journal_sale"].id,
+            }
+        )
+        order = self.env["sale.order"].new(
+            {"partner_id": self.customer.id, "recurring_template_id": template.id}
+        )
+        order._onchange_recurring_template_id()
+        self.assertEqual(order.recurring_plan_id, self.plan_monthly)
+        self.assertTrue(order.is_subscription)
+        self.assertEqual(order.payment_term_id, self.pay_terms_b)
+        self.assertEqual(order.order_line.product_id, self.product_cloud + self.product_seat)
+        self.assertEqual(order.order_line.mapped("product_uom_qty"), [1.0, 3.0])
+
+    def test_progress_is_reported_per_batch(self):
+        for _i in range(5):
+            self._create_subscription("2025-01-01")
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref("recurring_billing.ir_cron_recurring_invoice").id, "remaining": 0, "done": 0}
+        )
+        SaleOrder = self.env["sale.order"].with_context(ir_cron_progress_id=progress.id)
+        with freeze_time("2025-01-01"):
+            moves = SaleOrder._cron_recurring_invoice(batch_size=2)
+        self.assertEqual(len(moves), 2)
+        self.assertEqual((progress.done, progress.remaining), (2, 3))
+        with freeze_time("2025-01-01"):
+            SaleOrder._cron_recurring_invoice(batch_size=2)
+            SaleOrder._cron_recurring_invoice(batch_size=2)
+        self.assertEqual((progress.done, progress.remaining), (1, 0))
