@@ -1,0 +1,2 @@
+from . import payment_provider
+from . import recurring_stripe_event

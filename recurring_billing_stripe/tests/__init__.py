@@ -1,0 +1,2 @@
+from . import test_stripe_client
+from . import test_stripe_event
