@@ -23,7 +23,7 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # One live invoice per subscription and period, whatever runs the job
         # and however often: the database, not Python, has the last word.
         self.env.cr.execute(
@@ -35,3 +35,4 @@ class AccountMove(models.Model):
                AND state != 'cancel'
             """
         )
+        return res

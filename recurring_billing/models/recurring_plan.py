@@ -47,7 +47,9 @@ class RecurringPlan(models.Model):
 
     @api.depends("billing_period_value", "billing_period_unit")
     def _compute_billing_period_display(self):
-        labels = dict(self._fields["billing_period_unit"]._description_selection(self.env))
+        labels = dict(
+            self._fields["billing_period_unit"]._description_selection(self.env)
+        )
         for plan in self:
             plan.billing_period_display = self.env._(
                 "%(value)s %(unit)s",

@@ -89,15 +89,22 @@ class RecurringTemplate(models.Model):
     # ------------------------------------------------------------
 
     @api.constrains(
-        "trial_days", "term_duration", "notice_days", "renewal_reminder_days", "term_type"
+        "trial_days",
+        "term_duration",
+        "notice_days",
+        "renewal_reminder_days",
+        "term_type",
     )
     def _check_durations(self):
         for template in self:
-            if min(
-                template.trial_days,
-                template.notice_days,
-                template.renewal_reminder_days,
-            ) < 0:
+            if (
+                min(
+                    template.trial_days,
+                    template.notice_days,
+                    template.renewal_reminder_days,
+                )
+                < 0
+            ):
                 raise ValidationError(
                     self.env._(
                         "Template %(template)s: trial, notice and reminder "

@@ -29,7 +29,9 @@ class RecurringTemplateLine(models.Model):
     def _check_product_uom_qty(self):
         if any(line.product_uom_qty < 0 for line in self):
             raise ValidationError(
-                self.env._("A subscription template line cannot have a negative quantity.")
+                self.env._(
+                    "A subscription template line cannot have a negative quantity."
+                )
             )
 
     def _prepare_order_line_vals(self):

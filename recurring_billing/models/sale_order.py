@@ -268,8 +268,7 @@ class SaleOrder(models.Model):
             if order.subscription_state not in ("trial", "active", "paused"):
                 raise UserError(
                     self.env._(
-                        "Subscription %(order)s cannot be cancelled: it is "
-                        "%(state)s.",
+                        "Subscription %(order)s cannot be cancelled: it is %(state)s.",
                         order=order.name,
                         state=order._subscription_state_label(),
                     )
@@ -348,9 +347,7 @@ class SaleOrder(models.Model):
     def _check_subscription_can_start(self):
         for order in self:
             if not order.partner_id:
-                raise UserError(
-                    self.env._("A subscription needs a customer.")
-                )
+                raise UserError(self.env._("A subscription needs a customer."))
             if not order._get_recurring_lines():
                 raise UserError(
                     self.env._(
@@ -442,8 +439,7 @@ class SaleOrder(models.Model):
     def _get_recurring_lines(self):
         self.ensure_one()
         return self.order_line.filtered(
-            lambda line: not line.display_type
-            and line.product_id.recurring_invoice
+            lambda line: not line.display_type and line.product_id.recurring_invoice
         )
 
     def _get_billing_period(self, due_date):
@@ -486,7 +482,9 @@ class SaleOrder(models.Model):
     def _check_recurring_invoiceable(self):
         """Refuse what Odoo would invoice silently but an accountant would not."""
         self.ensure_one()
-        archived = self.order_line.product_id.filtered(lambda product: not product.active)
+        archived = self.order_line.product_id.filtered(
+            lambda product: not product.active
+        )
         if archived:
             raise UserError(
                 self.env._(
@@ -543,9 +541,7 @@ class SaleOrder(models.Model):
             )
         )
         auto_post = (
-            self.recurring_template_id.auto_post
-            if self.recurring_template_id
-            else True
+            self.recurring_template_id.auto_post if self.recurring_template_id else True
         )
         if auto_post:
             move.action_post()
@@ -559,9 +555,7 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         moves = self.env["account.move"]
-        while (
-            self.subscription_state in BILLABLE_STATES and self.next_invoice_date
-        ):
+        while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
             due_date = self.next_invoice_date
             start, end = self._get_billing_period(due_date)[:2]
             end_date = self.subscription_end_date
@@ -641,7 +635,9 @@ class SaleOrder(models.Model):
         """Bill one batch of due subscriptions; the cron framework commits
         after each call and calls again while work remains."""
         domain = self._get_subscriptions_to_invoice_domain()
-        candidates = self.search(domain, order="next_invoice_date, id", limit=batch_size)
+        candidates = self.search(
+            domain, order="next_invoice_date, id", limit=batch_size
+        )
         subscriptions = candidates._lock_for_invoicing()
         invoiced = self.env["account.move"]
         for subscription in subscriptions:

@@ -20,10 +20,18 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         cls.company = cls.company_data["company"]
         cls.tax_20 = cls.company_data["default_tax_sale"]
         cls.plan_monthly = cls.env["recurring.plan"].create(
-            {"name": "Monthly", "billing_period_value": 1, "billing_period_unit": "month"}
+            {
+                "name": "Monthly",
+                "billing_period_value": 1,
+                "billing_period_unit": "month",
+            }
         )
         cls.plan_quarterly = cls.env["recurring.plan"].create(
-            {"name": "Quarterly", "billing_period_value": 3, "billing_period_unit": "month"}
+            {
+                "name": "Quarterly",
+                "billing_period_value": 3,
+                "billing_period_unit": "month",
+            }
         )
         cls.plan_yearly = cls.env["recurring.plan"].create(
             {"name": "Yearly", "billing_period_value": 1, "billing_period_unit": "year"}
@@ -65,7 +73,9 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    def _create_subscription(cls, start, template=None, lines=None, confirm=True, **vals):
+    def _create_subscription(
+        cls, start, template=None, lines=None, confirm=True, **vals
+    ):
         """A subscription starting on ``start``; by default 1 x 30.00 + 3 x 12.00."""
         template = template if template is not None else cls.template_monthly
         if lines is None:

@@ -23,7 +23,9 @@ TODAY = "2025-01-01"
 class TestConcurrentRuns(TransactionCase):
     def setUp(self):
         super().setUp()
-        company = self.env["res.company"].search([("chart_template", "!=", False)], limit=1)
+        company = self.env["res.company"].search(
+            [("chart_template", "!=", False)], limit=1
+        )
         if not company:
             self.skipTest("The database has no company with a chart of accounts.")
         self.company_id = company.id
@@ -74,13 +76,17 @@ class TestConcurrentRuns(TransactionCase):
             )
             yield env
             if commit:
-                cr.commit()
+                # A second connection standing for another worker: its commit is
+                # the point of the test, the test's own transaction is untouched.
+                cr.commit()  # pylint: disable=invalid-commit
             else:
                 cr.rollback()
 
     def _remove_committed_data(self):
         with self._worker() as env:
-            env["account.move"].search([("subscription_id", "in", self.sub_ids)]).unlink()
+            env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            ).unlink()
             orders = env["sale.order"].browse(self.sub_ids).exists()
             orders._action_cancel()
             orders.unlink()
@@ -92,8 +98,13 @@ class TestConcurrentRuns(TransactionCase):
 
     def _committed_invoices(self):
         with self._worker(commit=False) as env:
-            moves = env["account.move"].search([("subscription_id", "in", self.sub_ids)])
-            return sorted((move.subscription_id.id, str(move.subscription_period_start), move.id) for move in moves)
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            )
+            return sorted(
+                (move.subscription_id.id, str(move.subscription_period_start), move.id)
+                for move in moves
+            )
 
     def _run(self, env, batch_size=100):
         with freeze_time(TODAY):
@@ -103,12 +114,18 @@ class TestConcurrentRuns(TransactionCase):
         cr_a = db_connect(self.env.cr.dbname).cursor()
         cr_b = db_connect(self.env.cr.dbname).cursor()
         try:
-            env_a = api.Environment(cr_a, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-            env_b = api.Environment(cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            env_a = api.Environment(
+                cr_a, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]}
+            )
+            env_b = api.Environment(
+                cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]}
+            )
             billed_a = self._run(env_a)  # holds its locks, not committed yet
             billed_b = self._run(env_b)  # runs meanwhile
             self.assertEqual(len(billed_a), 6)
-            self.assertFalse(billed_b, "the second worker skips what the first one holds")
+            self.assertFalse(
+                billed_b, "the second worker skips what the first one holds"
+            )
             cr_b.commit()
             cr_a.commit()
         finally:
@@ -116,7 +133,9 @@ class TestConcurrentRuns(TransactionCase):
             cr_b.close()
         invoices = self._committed_invoices()
         self.assertEqual(len(invoices), 6)
-        self.assertEqual(sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids))
+        self.assertEqual(
+            sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids)
+        )
         # A third run later finds nothing left to bill.
         with self._worker() as env:
             self.assertFalse(self._run(env))
@@ -128,10 +147,14 @@ class TestConcurrentRuns(TransactionCase):
         the database, not by luck."""
         cr_b = db_connect(self.env.cr.dbname).cursor()
         try:
-            env_b = api.Environment(cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            env_b = api.Environment(
+                cr_b, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]}
+            )
             with freeze_time(TODAY):
                 domain = env_b["sale.order"]._get_subscriptions_to_invoice_domain()
-                stale = env_b["sale.order"].search(domain + [("id", "in", self.sub_ids)])
+                stale = env_b["sale.order"].search(
+                    domain + [("id", "in", self.sub_ids)]
+                )
             self.assertEqual(len(stale), 6)  # B's snapshot is taken here
             with self._worker() as env_a:
                 self.assertEqual(len(self._run(env_a)), 6)
@@ -157,5 +180,7 @@ class TestConcurrentRuns(TransactionCase):
             self.assertFalse(self._run(env, batch_size=3))
         invoices = self._committed_invoices()
         self.assertEqual(len(invoices), 6)
-        self.assertEqual(sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids))
+        self.assertEqual(
+            sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids)
+        )
         self.assertTrue(set(first_batch) <= set(invoices))

@@ -101,13 +101,19 @@ class TestLifecycle(RecurringBillingCommon):
         moves = self._run_engine("2026-02-01")
         self.assertPeriods(
             moves,
-            [("2025-02-01", "2025-02-01", "2026-01-31"), ("2026-02-01", "2026-02-01", "2027-01-31")],
+            [
+                ("2025-02-01", "2025-02-01", "2026-01-31"),
+                ("2026-02-01", "2026-02-01", "2027-01-31"),
+            ],
         )
         self.assertEqual(sub.subscription_state, "active")
         self.assertEqual(sub.subscription_end_date, date(2027, 1, 31))
         self.assertEqual(sub.renewal_reminder_date, date(2027, 1, 1))
         self.assertTrue(
-            any("renewed until 2027-01-31" in body for body in sub.message_ids.mapped("body"))
+            any(
+                "renewed until 2027-01-31" in body
+                for body in sub.message_ids.mapped("body")
+            )
         )
 
     def test_fixed_term_without_renewal_closes(self):

@@ -24,9 +24,7 @@ class TestMultiCompany(RecurringBillingCommon):
         )
         cls.env.user.company_ids |= cls.company_b
         cls.sub_a = cls._create_subscription("2025-01-01")
-        cls.sub_b = cls._create_subscription(
-            "2025-01-01", company_id=cls.company_b.id
-        )
+        cls.sub_b = cls._create_subscription("2025-01-01", company_id=cls.company_b.id)
 
     def test_each_company_bills_with_its_own_books(self):
         moves = self._run_engine("2025-01-01")

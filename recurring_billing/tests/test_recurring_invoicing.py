@@ -5,7 +5,6 @@ from datetime import date
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -42,8 +41,12 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         lines = moves.invoice_line_ids.sorted("sequence")
         self.assertEqual(lines.mapped("quantity"), [1.0, 3.0])
         self.assertEqual(lines.mapped("price_subtotal"), [30.0, 36.0])
-        self.assertEqual(set(lines.mapped("subscription_period_start")), {date(2025, 3, 10)})
-        self.assertEqual(set(lines.mapped("subscription_period_end")), {date(2025, 4, 9)})
+        self.assertEqual(
+            set(lines.mapped("subscription_period_start")), {date(2025, 3, 10)}
+        )
+        self.assertEqual(
+            set(lines.mapped("subscription_period_end")), {date(2025, 4, 9)}
+        )
         self.assertEqual(lines.sale_line_ids, sub.order_line)
         self.assertEqual(sub.next_invoice_date, date(2025, 4, 10))
         self.assertEqual(sub.subscription_invoice_count, 1)
@@ -165,7 +168,11 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(moves[0].amount_untaxed, 130.0)
         self.assertEqual(moves[1].amount_untaxed, 30.0)
         self.assertEqual(
-            moves[0].invoice_line_ids.filtered(lambda l: l.product_id == self.product_setup).subscription_period_start,
+            moves[0]
+            .invoice_line_ids.filtered(
+                lambda line: line.product_id == self.product_setup
+            )
+            .subscription_period_start,
             False,
         )
         # The sales "Create Invoice" flow has nothing left to invoice.
@@ -194,14 +201,23 @@ class TestRecurringInvoicing(RecurringBillingCommon):
 
     def test_quarterly_postpaid_calendar(self):
         template = self.template_monthly.copy(
-            {"plan_id": self.plan_quarterly.id, "invoicing_mode": "postpaid", "alignment": "calendar"}
+            {
+                "plan_id": self.plan_quarterly.id,
+                "invoicing_mode": "postpaid",
+                "alignment": "calendar",
+            }
         )
-        sub = self._create_subscription("2025-01-01", template=template, lines=[(self.product_cloud, 2)])
+        sub = self._create_subscription(
+            "2025-01-01", template=template, lines=[(self.product_cloud, 2)]
+        )
         self.assertEqual(sub.next_invoice_date, date(2025, 4, 1))
         moves = self._run_engine("2025-07-01")
         self.assertPeriods(
             moves,
-            [("2025-04-01", "2025-01-01", "2025-03-31"), ("2025-07-01", "2025-04-01", "2025-06-30")],
+            [
+                ("2025-04-01", "2025-01-01", "2025-03-31"),
+                ("2025-07-01", "2025-04-01", "2025-06-30"),
+            ],
         )
         self.assertEqual(moves.mapped("amount_untaxed"), [60.0, 60.0])
 
@@ -240,14 +256,22 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(order.recurring_plan_id, self.plan_monthly)
         self.assertTrue(order.is_subscription)
         self.assertEqual(order.payment_term_id, self.pay_terms_b)
-        self.assertEqual(order.order_line.product_id, self.product_cloud + self.product_seat)
+        self.assertEqual(
+            order.order_line.product_id, self.product_cloud + self.product_seat
+        )
         self.assertEqual(order.order_line.mapped("product_uom_qty"), [1.0, 3.0])
 
     def test_progress_is_reported_per_batch(self):
         for _i in range(5):
             self._create_subscription("2025-01-01")
         progress = self.env["ir.cron.progress"].create(
-            {"cron_id": self.env.ref("recurring_billing.ir_cron_recurring_invoice").id, "remaining": 0, "done": 0}
+            {
+                "cron_id": self.env.ref(
+                    "recurring_billing.ir_cron_recurring_invoice"
+                ).id,
+                "remaining": 0,
+                "done": 0,
+            }
         )
         SaleOrder = self.env["sale.order"].with_context(ir_cron_progress_id=progress.id)
         with freeze_time("2025-01-01"):

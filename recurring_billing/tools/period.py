@@ -11,7 +11,7 @@ of 31 therefore means "end of month" and stays there.
 import calendar
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta, MO
+from dateutil.relativedelta import MO, relativedelta
 
 UNITS = ("day", "week", "month", "year")
 

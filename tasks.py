@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""The project's two commands.
+
+    python3 tasks.py demo [--db NAME] [--no-serve] [--port 8069]
+        Install the Python dependencies, create a demo database with the three
+        addons and their demo data (a French SaaS company and its subscribers),
+        run the recurring-invoicing job for today, print a summary and serve
+        the Odoo web client on http://localhost:8069.
+
+    python3 tasks.py test [--db NAME] [pytest arguments...]
+        Create a fresh database, install the three addons, check the install
+        log is free of errors and warnings, and run every test with
+        pytest-odoo on that database. Exits non-zero on any failure.
+
+Both need Odoo 18.0 importable by this python3 and a PostgreSQL server.
+"""
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+ADDONS = ["recurring_billing", "recurring_billing_stripe", "recurring_billing_dunning"]
+# Python packages the addons and their tests need beside Odoo's own, as
+# (import name, pip requirement).
+PYTHON_DEPS = [
+    ("stripe", "stripe>=8,<17"),
+    ("facturx", "factur-x>=3.1"),
+    ("saxonche", "saxonche>=12.4"),
+    ("pytest_odoo", "pytest-odoo>=2.1"),
+    ("freezegun", "freezegun"),
+    ("hypothesis", "hypothesis"),
+    ("whool", "whool"),
+]
+DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
+DB_PORT = os.environ.get("PGPORT", "5432")
+DB_USER = os.environ.get("PGUSER") or os.environ.get("USER") or "odoo"
+LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
+
+ODOO_MISSING = """\
+Odoo 18.0 cannot be imported by {python}.
+
+These addons run on Odoo 18.0 (Community). Install it for this interpreter,
+from the upstream source, non-editable so that addon wheels work beside it:
+
+    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git odoo-18.0
+    cd odoo-18.0
+    {python} -m pip install -r requirements.txt
+    cp -r addons/* odoo/addons/     # ship the standard addons inside the package
+    {python} -m pip install --no-deps .
+
+(Debian/Ubuntu need libpq-dev, libldap2-dev and libsasl2-dev to build the
+requirements.) Then run this command again.
+"""
+
+
+def say(message):
+    print(f"[tasks] {message}", flush=True)
+
+
+def fail(message, code=2):
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def check_odoo():
+    try:
+        import odoo.release
+    except ImportError:
+        fail(ODOO_MISSING.format(python=sys.executable))
+    if odoo.release.version_info[:2] != (18, 0):
+        fail(
+            f"These addons need Odoo 18.0; this python3 has Odoo "
+            f"{odoo.release.version}. See README.rst, 'Install'."
+        )
+    return odoo
+
+
+def odoo_addons_path():
+    import odoo.addons
+
+    return ",".join([str(ROOT)] + list(odoo.addons.__path__))
+
+
+def install_python_deps():
+    missing = [req for mod, req in PYTHON_DEPS if importlib.util.find_spec(mod) is None]
+    if not missing:
+        return
+    say(f"installing Python dependencies: {' '.join(missing)}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+
+
+def ensure_postgresql():
+    import psycopg2
+
+    def reachable():
+        try:
+            psycopg2.connect(
+                host=DB_HOST, port=DB_PORT, user=DB_USER, dbname="postgres"
+            ).close()
+            return True
+        except psycopg2.OperationalError:
+            return False
+
+    if reachable():
+        return
+    if shutil.which("pg_lsclusters"):
+        clusters = subprocess.run(
+            ["pg_lsclusters", "--no-header"], capture_output=True, text=True
+        ).stdout.split("\n")
+        for line in filter(None, clusters):
+            version, name, _port, status = line.split()[:4]
+            if status != "online":
+                say(f"starting PostgreSQL cluster {version}/{name}")
+                subprocess.run(
+                    [
+                        "pg_ctlcluster",
+                        "--skip-systemctl-redirect",
+                        version,
+                        name,
+                        "start",
+                    ],
+                    check=False,
+                )
+        for _attempt in range(20):
+            if reachable():
+                return
+            time.sleep(0.5)
+    fail(
+        f"PostgreSQL is not reachable on {DB_HOST}:{DB_PORT} as user {DB_USER}. "
+        "Start it, or set PGHOST/PGPORT/PGUSER."
+    )
+
+
+def recreate_database(name):
+    import psycopg2
+    from psycopg2 import sql
+
+    connection = psycopg2.connect(
+        host=DB_HOST, port=DB_PORT, user=DB_USER, dbname="postgres"
+    )
+    connection.autocommit = True
+    with connection.cursor() as cr:
+        cr.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            [name],
+        )
+        cr.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    connection.close()
+    import odoo.tools
+
+    shutil.rmtree(
+        Path(odoo.tools.config["data_dir"]) / "filestore" / name, ignore_errors=True
+    )
+
+
+def odoo_args(db):
+    return [
+        f"--database={db}",
+        f"--db_host={DB_HOST}",
+        f"--db_port={DB_PORT}",
+        f"--db_user={DB_USER}",
+        f"--addons-path={odoo_addons_path()}",
+    ]
+
+
+def install_addons(db, extra=()):
+    """Install the three addons in a new database; return the install log."""
+    say(f"creating database {db} and installing {', '.join(ADDONS)}")
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            *odoo_args(db),
+            "--init=" + ",".join(ADDONS),
+            "--stop-after-init",
+            "--log-level=info",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    log = result.stdout + result.stderr
+    say(f"installed in {time.monotonic() - started:.0f} s")
+    problems = [m.group(0) for m in LOG_PROBLEM.finditer(log)]
+    if result.returncode or problems:
+        lines = [line for line in log.splitlines() if LOG_PROBLEM.match(line + " ")]
+        print("\n".join(lines[:40]) or log[-4000:], file=sys.stderr)
+        fail(f"installing the addons in {db} failed or logged warnings.", code=1)
+    return log
+
+
+def cmd_test(args, pytest_args):
+    check_odoo()
+    install_python_deps()
+    ensure_postgresql()
+    recreate_database(args.db)
+    install_addons(args.db)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(ROOT / "tests" / "pytest.ini"),
+        "--rootdir",
+        str(ROOT),
+        f"--odoo-database={args.db}",
+        f"--odoo-addons-path={odoo_addons_path()}",
+        *ADDONS,
+        "tests",
+        *pytest_args,
+    ]
+    say("running the test suite: " + " ".join(command[1:]))
+    env = dict(os.environ, PGHOST=DB_HOST, PGPORT=DB_PORT, PGUSER=DB_USER)
+    returncode = subprocess.run(command, cwd=ROOT, env=env).returncode
+    sys.exit(returncode)
+
+
+def run_job_for_today(db):
+    """Run the recurring-invoicing job as ir.cron does (one batch per call, a
+    commit after each) and print what it did."""
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(odoo_args(db) + ["--log-level=warn"])
+    with Registry(db).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        SaleOrder = env["sale.order"]
+        moves = env["account.move"]
+        while True:
+            moves |= SaleOrder._cron_recurring_invoice()
+            cr.commit()
+            domain = SaleOrder._get_subscriptions_to_invoice_domain()
+            if not SaleOrder.search_count(domain):
+                break
+        running = SaleOrder.search_count(
+            [("subscription_state", "in", ("trial", "active", "to_close"))]
+        )
+        flagged = SaleOrder.search([("recurring_billing_error", "!=", False)])
+        posted = moves.filtered(lambda move: move.state == "posted")
+        print("\nRecurring invoicing for today")
+        print(f"  running subscriptions : {running}")
+        print(f"  subscriptions billed  : {len(moves.subscription_id)}")
+        print(f"  invoices created      : {len(moves)} ({len(posted)} posted)")
+        for currency in moves.currency_id:
+            in_currency = moves.filtered_domain([("currency_id", "=", currency.id)])
+            for label, field in (
+                ("total excl. VAT", "amount_untaxed"),
+                ("VAT", "amount_tax"),
+                ("total incl. VAT", "amount_total"),
+            ):
+                amount = currency.round(sum(in_currency.mapped(field)))
+                print(f"  {label:<22}: {currency.name} {amount:,.2f}")
+        print(f"  flagged, not billed   : {len(flagged)}")
+        for order in flagged:
+            print(f"    {order.name}: {order.recurring_billing_error}")
+        print()
+
+
+def cmd_demo(args, _extra):
+    check_odoo()
+    install_python_deps()
+    ensure_postgresql()
+    recreate_database(args.db)
+    install_addons(args.db, extra=["--load-language=fr_FR"])
+    say("running the recurring-invoicing job for today")
+    run_job_for_today(args.db)
+    if args.no_serve:
+        return
+    say(f"serving Odoo on http://localhost:{args.port} (login admin, password admin)")
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "odoo",
+            *odoo_args(args.db),
+            f"--http-port={args.port}",
+            f"--db-filter=^{args.db}$",
+        ],
+    )
+
+
+README_SECTIONS = [
+    ("DESCRIPTION.md", None),
+    ("CONFIGURE.md", "Configuration"),
+    ("USAGE.md", "Usage"),
+    ("ROADMAP.md", "Known issues / Roadmap"),
+]
+README_HEADER = """\
+.. Generated by `python3 tasks.py readme` from the readme/ fragments:
+   edit those, not this file.
+
+"""
+
+
+def markdown_to_rst(text):
+    """The small part of Markdown the readme fragments use, as reStructuredText."""
+    out = []
+    for line in text.strip().splitlines():
+        heading = re.match(r"^(#+)\s+(.*)$", line)
+        if heading:
+            title = heading.group(2).strip()
+            mark = "~" if len(heading.group(1)) > 2 else "-"
+            out += [title, mark * len(title)]
+            continue
+        line = re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r"`\1 <\2>`_", line)
+        line = re.sub(r"(?<!`)`([^`]+)`(?!`)", r"``\1``", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def build_readme(addon):
+    import ast
+
+    manifest = ast.literal_eval((ROOT / addon / "__manifest__.py").read_text())
+    fragments = ROOT / addon / "readme"
+    name = manifest["name"]
+    parts = [README_HEADER + "=" * len(name), name, "=" * len(name), ""]
+    parts.append(f"*{manifest['summary']}*")
+    parts.append("")
+    parts.append(
+        f"Version {manifest['version']} for Odoo 18.0 - license {manifest['license']}"
+        f" - {manifest['development_status']}"
+    )
+    parts.append("")
+    for fragment, title in README_SECTIONS:
+        path = fragments / fragment
+        if not path.exists():
+            continue
+        if title:
+            parts += [title, "=" * len(title), ""]
+        parts += [markdown_to_rst(path.read_text()), ""]
+        if not title:
+            parts += ["**Table of contents**", "", ".. contents::", "   :local:", ""]
+    parts += ["Credits", "=======", "", "Authors", "-------", ""]
+    parts += [f"* {author.strip()}" for author in manifest["author"].split(",")]
+    contributors = fragments / "CONTRIBUTORS.md"
+    if contributors.exists():
+        parts += [
+            "",
+            "Contributors",
+            "------------",
+            "",
+            markdown_to_rst(contributors.read_text()),
+        ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def cmd_readme(args, _extra):
+    stale = []
+    for addon in ADDONS:
+        path = ROOT / addon / "README.rst"
+        text = build_readme(addon)
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(addon)
+        if not args.check:
+            path.write_text(text)
+            say(f"wrote {path.relative_to(ROOT)}")
+    if args.check and stale:
+        fail(
+            f"README.rst out of date in: {', '.join(stale)}; "
+            "run python3 tasks.py readme"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="demo database, job run for today, web client")
+    demo.add_argument("--db", default="recurring_billing_demo")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    demo.add_argument("--port", type=int, default=8069)
+    test = sub.add_parser("test", help="fresh database and the whole test suite")
+    test.add_argument("--db", default="recurring_billing_test")
+    readme = sub.add_parser("readme", help="generate each addon's README.rst")
+    readme.add_argument("--check", action="store_true", help="fail if out of date")
+    args, extra = parser.parse_known_args()
+    {"demo": cmd_demo, "test": cmd_test, "readme": cmd_readme}[args.command](
+        args, extra
+    )
+
+
+if __name__ == "__main__":
+    main()
