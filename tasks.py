@@ -18,6 +18,7 @@ Both need Odoo 18.0 importable by this python3 and a PostgreSQL server.
 """
 
 import argparse
+import getpass
 import importlib.util
 import os
 import re
@@ -42,7 +43,7 @@ PYTHON_DEPS = [
 ]
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = os.environ.get("PGPORT", "5432")
-DB_USER = os.environ.get("PGUSER") or os.environ.get("USER") or "odoo"
+DB_USER = os.environ.get("PGUSER") or getpass.getuser()
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 
 ODOO_MISSING = """\
