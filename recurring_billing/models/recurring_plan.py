@@ -47,15 +47,8 @@ class RecurringPlan(models.Model):
 
     @api.depends("billing_period_value", "billing_period_unit")
     def _compute_billing_period_display(self):
-        labels = dict(
-            self._fields["billing_period_unit"]._description_selection(self.env)
-        )
         for plan in self:
-            plan.billing_period_display = self.env._(
-                "%(value)s %(unit)s",
-                value=plan.billing_period_value,
-                unit=labels.get(plan.billing_period_unit, ""),
-            )
+            plan.billing_period_display = plan._get_period_label()
 
     # ------------------------------------------------------------
     # CONSTRAINT METHODS
@@ -67,16 +60,33 @@ class RecurringPlan(models.Model):
             if plan.billing_period_value <= 0:
                 raise ValidationError(
                     self.env._(
-                        "The billing period of plan %(plan)s must be a positive "
-                        "number of %(unit)s.",
+                        "The billing period of plan %(plan)s must be at least one "
+                        "day, week, month or year.",
                         plan=plan.name,
-                        unit=plan.billing_period_unit,
                     )
                 )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    def _get_period_label(self):
+        """'Every month', 'Every 3 months'..., in the user's language."""
+        self.ensure_one()
+        value, unit = self.billing_period_value, self.billing_period_unit
+        if value == 1:
+            return {
+                "day": self.env._("Every day"),
+                "week": self.env._("Every week"),
+                "month": self.env._("Every month"),
+                "year": self.env._("Every year"),
+            }.get(unit, "")
+        return {
+            "day": self.env._("Every %(count)s days", count=value),
+            "week": self.env._("Every %(count)s weeks", count=value),
+            "month": self.env._("Every %(count)s months", count=value),
+            "year": self.env._("Every %(count)s years", count=value),
+        }.get(unit, "")
 
     def _next_boundary(self, day, anchor_day=None, calendar_aligned=False):
         """Start of the period that follows the one containing ``day``."""

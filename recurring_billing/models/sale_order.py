@@ -9,6 +9,7 @@ from psycopg2 import errors as pg_errors
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import format_date
 
 from ..tools import anchor_day_of
 
@@ -415,7 +416,7 @@ class SaleOrder(models.Model):
             order.message_post(
                 body=self.env._(
                     "Subscription renewed until %(date)s.",
-                    date=fields.Date.to_string(new_end),
+                    date=format_date(self.env, new_end),
                 )
             )
 

@@ -111,7 +111,7 @@ class TestLifecycle(RecurringBillingCommon):
         self.assertEqual(sub.renewal_reminder_date, date(2027, 1, 1))
         self.assertTrue(
             any(
-                "renewed until 2027-01-31" in body
+                "renewed until 01/31/2027" in body
                 for body in sub.message_ids.mapped("body")
             )
         )

@@ -93,7 +93,7 @@ class TestPeriodArithmetic(TransactionCase):
     def test_plan_refuses_non_positive_interval(self):
         Plan = self.env["recurring.plan"]
         for value in (0, -1):
-            with self.assertRaisesRegex(ValidationError, "positive"):
+            with self.assertRaisesRegex(ValidationError, "at least one"):
                 Plan.create(
                     {
                         "name": "Broken",
@@ -109,5 +109,8 @@ class TestPeriodArithmetic(TransactionCase):
             }
         )
         self.assertEqual(plan._next_boundary(date(2025, 1, 1)), date(2025, 1, 15))
+        self.assertEqual(plan.billing_period_display, "Every 2 weeks")
+        plan.billing_period_value = 1
+        self.assertEqual(plan.billing_period_display, "Every week")
         with self.assertRaises(ValidationError):
             plan.billing_period_value = 0
