@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
         "data/ir_cron.xml",
+        "data/mail_template_data.xml",
         "data/recurring_close_reason_data.xml",
         "data/recurring_plan_data.xml",
         "views/recurring_plan_views.xml",

@@ -36,3 +36,36 @@ class AccountMove(models.Model):
             """
         )
         return res
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _get_mail_template(self):
+        """Subscription invoices are sent with their subscription's template."""
+        templates = {
+            move.subscription_id._get_subscription_mail_template("invoice")
+            for move in self
+            if move.subscription_id and move.move_type == "out_invoice"
+        }
+        if len(templates) == 1 and len(self.subscription_id) == len(self):
+            template = templates.pop()
+            if template:
+                return template
+        return super()._get_mail_template()
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        for move in self.filtered(
+            lambda m: m.subscription_id and m.move_type == "out_invoice"
+        ):
+            mail_template = move.subscription_id._get_subscription_mail_template(
+                "payment"
+            )
+            if mail_template:
+                move.with_context(force_send=True).message_post_with_source(
+                    mail_template,
+                    email_layout_xmlid="mail.mail_notification_layout",
+                    subtype_xmlid="mail.mt_comment",
+                )
+        return res

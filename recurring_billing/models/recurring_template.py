@@ -3,6 +3,17 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+DEFAULT_MAIL_TEMPLATES = {
+    "welcome": "recurring_billing.mail_template_subscription_welcome",
+    "trial": "recurring_billing.mail_template_subscription_trial_ending",
+    "renewal": "recurring_billing.mail_template_subscription_renewal_reminder",
+    "pause": "recurring_billing.mail_template_subscription_paused",
+    "resume": "recurring_billing.mail_template_subscription_resumed",
+    "close": "recurring_billing.mail_template_subscription_closed",
+    "invoice": "account.email_template_edi_invoice",
+    "payment": "recurring_billing.mail_template_subscription_payment_received",
+}
+
 
 class RecurringTemplate(models.Model):
     _name = "recurring.template"
@@ -84,12 +95,78 @@ class RecurringTemplate(models.Model):
         "otherwise they are left in draft for review.",
     )
 
+    trial_reminder_days = fields.Integer(
+        default=3,
+        help="Days before the end of the trial at which the customer is reminded.",
+    )
+    # Communications: an empty template turns that message off.
+    welcome_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Welcome",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("welcome"),
+    )
+    trial_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Trial Ending",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("trial"),
+    )
+    renewal_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Renewal Reminder",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("renewal"),
+    )
+    pause_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Pause Confirmation",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("pause"),
+    )
+    resume_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Resume Confirmation",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("resume"),
+    )
+    close_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Cancellation Confirmation",
+        domain="[('model', '=', 'sale.order')]",
+        default=lambda self: self._default_mail_template("close"),
+    )
+    invoice_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Invoice",
+        domain="[('model', '=', 'account.move')]",
+        default=lambda self: self._default_mail_template("invoice"),
+        help="Invoices are sent by email, with their PDF, by Odoo's invoice-"
+        "sending job right after the recurring-invoicing job posts them.",
+    )
+    payment_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Payment Received",
+        domain="[('model', '=', 'account.move')]",
+        default=lambda self: self._default_mail_template("payment"),
+    )
+
+    # ------------------------------------------------------------
+    # DEFAULT METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _default_mail_template(self, kind):
+        """The mail template used for ``kind`` when a template does not say."""
+        return self.env.ref(DEFAULT_MAIL_TEMPLATES[kind], raise_if_not_found=False)
+
     # ------------------------------------------------------------
     # CONSTRAINT METHODS
     # ------------------------------------------------------------
 
     @api.constrains(
         "trial_days",
+        "trial_reminder_days",
         "term_duration",
         "notice_days",
         "renewal_reminder_days",
@@ -100,6 +177,7 @@ class RecurringTemplate(models.Model):
             if (
                 min(
                     template.trial_days,
+                    template.trial_reminder_days,
                     template.notice_days,
                     template.renewal_reminder_days,
                 )

@@ -94,6 +94,13 @@ class SaleOrder(models.Model):
     renewal_reminder_date = fields.Date(
         compute="_compute_renewal_reminder_date", store=True
     )
+    trial_reminder_date = fields.Date(
+        compute="_compute_trial_reminder_date", store=True
+    )
+    trial_reminder_sent = fields.Boolean(copy=False)
+    renewal_reminder_sent = fields.Boolean(
+        copy=False, help="The reminder of the coming renewal has been sent."
+    )
     close_reason_id = fields.Many2one(
         "recurring.close.reason", copy=False, tracking=True
     )
@@ -155,6 +162,14 @@ class SaleOrder(models.Model):
                 )
             else:
                 order.renewal_reminder_date = False
+
+    @api.depends("trial_end_date", "recurring_template_id.trial_reminder_days")
+    def _compute_trial_reminder_date(self):
+        for order in self:
+            order.trial_reminder_date = order.trial_end_date and (
+                order.trial_end_date
+                - timedelta(days=order.recurring_template_id.trial_reminder_days)
+            )
 
     def _compute_subscription_invoice_count(self):
         counts = dict(
@@ -240,6 +255,7 @@ class SaleOrder(models.Model):
                     "paused_since": order._get_company_today(),
                 }
             )
+        self._send_subscription_mail("pause")
         return True
 
     def action_subscription_resume(self):
@@ -261,6 +277,7 @@ class SaleOrder(models.Model):
             if order.subscription_end_date:
                 vals["subscription_end_date"] = order.subscription_end_date + shift
             order.write(vals)
+        self._send_subscription_mail("resume")
         return True
 
     def action_subscription_cancel_at_period_end(self):
@@ -285,6 +302,7 @@ class SaleOrder(models.Model):
                     "subscription_end_date": max(period_end, today),
                 }
             )
+        self._send_subscription_mail("close")
         return True
 
     def action_subscription_close(self):
@@ -297,6 +315,7 @@ class SaleOrder(models.Model):
                     )
                 )
             order._subscription_close(order._get_company_today())
+        self._send_subscription_mail("close")
         return True
 
     def action_subscription_reopen(self):
@@ -392,6 +411,7 @@ class SaleOrder(models.Model):
                 }
             )
             order._subscription_set_term_end()
+        self._send_subscription_mail("welcome")
 
     def _subscription_set_term_end(self):
         """Give fixed-term subscriptions without an end date their first term."""
@@ -412,7 +432,9 @@ class SaleOrder(models.Model):
             new_end = order.subscription_end_date + relativedelta(
                 months=template.term_duration
             )
-            order.subscription_end_date = new_end
+            order.write(
+                {"subscription_end_date": new_end, "renewal_reminder_sent": False}
+            )
             order.message_post(
                 body=self.env._(
                     "Subscription renewed until %(date)s.",
@@ -432,6 +454,76 @@ class SaleOrder(models.Model):
                     "close_reason_id": (reason or order.close_reason_id).id,
                 }
             )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: COMMUNICATIONS
+    # ------------------------------------------------------------
+
+    def _get_subscription_mail_template(self, kind):
+        """The mail template of ``kind`` for this subscription; empty if off."""
+        self.ensure_one()
+        template = self.recurring_template_id
+        if template:
+            return template[f"{kind}_mail_template_id"]
+        return self.env["recurring.template"]._default_mail_template(kind)
+
+    def _send_subscription_mail(self, kind):
+        for order in self:
+            mail_template = order._get_subscription_mail_template(kind)
+            if mail_template:
+                order._send_order_notification_mail(mail_template)
+
+    @api.model
+    def _get_company_date_domain(self, field, operator):
+        """``field operator today``, with each company's own today."""
+        return expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    (field, operator, self._get_company_today(company)),
+                ]
+                for company in self.env["res.company"].sudo().search([])
+            ]
+        )
+
+    @api.model
+    def _cron_subscription_reminders(self, batch_size=200):
+        """Remind customers of a trial ending and of a fixed term renewing."""
+        trials = self.search(
+            expression.AND(
+                [
+                    [
+                        ("subscription_state", "=", "trial"),
+                        ("trial_reminder_sent", "=", False),
+                    ],
+                    self._get_company_date_domain("trial_reminder_date", "<="),
+                ]
+            ),
+            limit=batch_size,
+        )
+        renewals = self.search(
+            expression.AND(
+                [
+                    [
+                        ("subscription_state", "=", "active"),
+                        ("renewal_reminder_sent", "=", False),
+                    ],
+                    self._get_company_date_domain("renewal_reminder_date", "<="),
+                    self._get_company_date_domain("subscription_end_date", ">="),
+                ]
+            ),
+            limit=batch_size,
+        )
+        for order in trials:
+            order._send_subscription_mail("trial")
+        trials.trial_reminder_sent = True
+        for order in renewals:
+            order._send_subscription_mail("renewal")
+        renewals.renewal_reminder_sent = True
+        done = len(trials) + len(renewals)
+        self.env["ir.cron"]._notify_progress(
+            done=done, remaining=batch_size if done >= batch_size else 0
+        )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: INVOICING
@@ -546,6 +638,13 @@ class SaleOrder(models.Model):
         )
         if auto_post:
             move.action_post()
+            if self._get_subscription_mail_template("invoice"):
+                # Odoo's own invoice-sending job renders the PDF and emails it.
+                move.sending_data = {
+                    "author_user_id": self.env.user.id,
+                    "author_partner_id": self.env.user.partner_id.id,
+                    "sending_methods": ["email"],
+                }
         return move
 
     def _recurring_invoice_due(self, today):
@@ -596,17 +695,6 @@ class SaleOrder(models.Model):
     def _get_subscriptions_to_invoice_domain(self):
         """Subscriptions with an invoice due, a term to renew or to close today,
         where "today" is each company's own local date."""
-        company_domains = []
-        for company in self.env["res.company"].sudo().search([]):
-            today = self._get_company_today(company)
-            company_domains.append(
-                [
-                    ("company_id", "=", company.id),
-                    "|",
-                    ("next_invoice_date", "<=", today),
-                    ("subscription_end_date", "<", today),
-                ]
-            )
         return expression.AND(
             [
                 [
@@ -615,7 +703,12 @@ class SaleOrder(models.Model):
                     ("next_invoice_date", "!=", False),
                     ("recurring_billing_error", "=", False),
                 ],
-                expression.OR(company_domains),
+                expression.OR(
+                    [
+                        self._get_company_date_domain("next_invoice_date", "<="),
+                        self._get_company_date_domain("subscription_end_date", "<"),
+                    ]
+                ),
             ]
         )
 
@@ -660,6 +753,8 @@ class SaleOrder(models.Model):
                 )
                 subscription.invalidate_recordset()
                 subscription._recurring_flag_error(error)
+        if invoiced.filtered("sending_data"):
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
         remaining = self.search_count(domain) - (len(candidates) - len(subscriptions))
         self.env["ir.cron"]._notify_progress(
             done=len(subscriptions), remaining=max(remaining, 0)

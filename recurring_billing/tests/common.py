@@ -18,6 +18,23 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
+        cls.company.partner_id.write(
+            {
+                "street": "12 rue de la Paix",
+                "zip": "75002",
+                "city": "Paris",
+                "phone": "+33 1 84 60 00 00",
+                "email": "facturation@nuage-libre.example",
+                "vat": "FR23334175221",
+            }
+        )
+        cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FR7630006000011234567890189",
+                "partner_id": cls.company.partner_id.id,
+                "allow_out_payment": True,
+            }
+        )
         cls.tax_20 = cls.company_data["default_tax_sale"]
         cls.plan_monthly = cls.env["recurring.plan"].create(
             {
@@ -57,7 +74,14 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
             invoice_policy="order",
         )
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Boulangerie Martin", "country_id": cls.env.ref("base.fr").id}
+            {
+                "name": "Boulangerie Martin",
+                "street": "3 place du Marché",
+                "zip": "69002",
+                "city": "Lyon",
+                "country_id": cls.env.ref("base.fr").id,
+                "vat": "FR44732829320",
+            }
         )
         cls.template_monthly = cls.env["recurring.template"].create(
             {
