@@ -27,6 +27,7 @@
         "views/product_template_views.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
+        "wizards/recurring_simulation_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -4,3 +4,4 @@ from . import test_lifecycle
 from . import test_concurrency
 from . import test_multi_company
 from . import test_communications
+from . import test_simulation

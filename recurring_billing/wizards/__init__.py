@@ -1,0 +1,2 @@
+from . import recurring_simulation
+from . import recurring_simulation_line
