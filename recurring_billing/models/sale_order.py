@@ -99,7 +99,7 @@ class SaleOrder(models.Model):
     )
     trial_reminder_sent = fields.Boolean(copy=False)
     renewal_reminder_sent = fields.Boolean(
-        copy=False, help="The reminder of the coming renewal has been sent."
+        copy=False, help="The reminder of the upcoming renewal has been sent."
     )
     close_reason_id = fields.Many2one(
         "recurring.close.reason", copy=False, tracking=True
@@ -676,7 +676,11 @@ class SaleOrder(models.Model):
             if self.subscription_state == "trial":
                 self.subscription_state = "active"
             moves |= self._recurring_create_invoice(start, end, due_date)
-            self.next_invoice_date = self._next_invoice_date_after(due_date)
+            # The invoice records the period; a tracking message per period in
+            # the chatter would only repeat it. Manual changes stay tracked.
+            self.with_context(
+                mail_notrack=True
+            ).next_invoice_date = self._next_invoice_date_after(due_date)
         return moves
 
     def _recurring_flag_error(self, error):

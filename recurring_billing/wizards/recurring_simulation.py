@@ -62,7 +62,9 @@ class RecurringSimulation(models.TransientModel):
     def action_simulate(self):
         self.ensure_one()
         if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise UserError(self.env._("Only sales administrators can simulate."))
+            raise UserError(
+                self.env._("Only sales administrators can run the simulation.")
+            )
         results = self._simulate()
         self.write(
             {
