@@ -28,6 +28,7 @@
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "wizards/recurring_simulation_views.xml",
+        "report/report_invoice.xml",
         "views/menus.xml",
     ],
     "demo": [

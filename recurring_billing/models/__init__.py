@@ -3,6 +3,8 @@ from . import recurring_template
 from . import recurring_template_line
 from . import recurring_close_reason
 from . import product_template
+from . import product_product
+from . import recurring_product_price
 from . import sale_order
 from . import sale_order_line
 from . import account_move

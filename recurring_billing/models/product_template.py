@@ -11,3 +11,10 @@ class ProductTemplate(models.Model):
         help="Invoiced every billing period of the subscriptions that hold it, "
         "instead of once.",
     )
+    recurring_price_ids = fields.One2many(
+        "recurring.product.price",
+        "product_tmpl_id",
+        string="Prices per Plan",
+        help="Sales price on a given plan, instead of the sales price; "
+        "pricelist rules apply on top of it.",
+    )

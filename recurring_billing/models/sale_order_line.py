@@ -15,3 +15,10 @@ class SaleOrderLine(models.Model):
             if line.order_id.is_subscription and line.product_id.recurring_invoice:
                 line.qty_to_invoice = 0.0
         return res
+
+    def _get_product_price_context(self):
+        """Price subscription products at their plan's price, if they have one."""
+        res = super()._get_product_price_context()
+        if self.order_id.recurring_plan_id and self.product_id.recurring_invoice:
+            res = dict(res, recurring_plan_id=self.order_id.recurring_plan_id.id)
+        return res

@@ -282,3 +282,82 @@ class TestRecurringInvoicing(RecurringBillingCommon):
             SaleOrder._cron_recurring_invoice(batch_size=2)
             SaleOrder._cron_recurring_invoice(batch_size=2)
         self.assertEqual((progress.done, progress.remaining), (1, 0))
+
+
+@tagged("post_install", "-at_install")
+class TestPlanPrices(RecurringBillingCommon):
+    def test_yearly_price_differs_from_twelve_months(self):
+        self.env["recurring.product.price"].create(
+            {
+                "product_tmpl_id": self.product_cloud.product_tmpl_id.id,
+                "plan_id": self.plan_yearly.id,
+                "price": 300.0,
+            }
+        )
+        yearly = self.template_monthly.copy({"plan_id": self.plan_yearly.id})
+        sub = self._create_subscription("2025-01-01", template=yearly)
+        lines = sub.order_line.sorted("sequence")
+        # Cloud has a yearly price; the seat has none and keeps its sales price.
+        self.assertEqual(lines.mapped("price_unit"), [300.0, 12.0])
+        move = self._run_engine("2025-01-01")
+        self.assertEqual(move.amount_untaxed, 336.0)
+        self.assertEqual(move.amount_total, 403.2)
+        self.assertPeriods(move, [("2025-01-01", "2025-01-01", "2025-12-31")])
+        # A monthly subscription still pays the monthly sales price.
+        monthly = self._create_subscription("2025-01-01")
+        self.assertEqual(
+            monthly.order_line.sorted("sequence").mapped("price_unit"), [30.0, 12.0]
+        )
+
+    def test_company_price_wins_and_duplicates_are_refused(self):
+        Price = self.env["recurring.product.price"]
+        tmpl = self.product_cloud.product_tmpl_id
+        Price.create(
+            {"product_tmpl_id": tmpl.id, "plan_id": self.plan_yearly.id, "price": 300.0}
+        )
+        Price.create(
+            {
+                "product_tmpl_id": tmpl.id,
+                "plan_id": self.plan_yearly.id,
+                "price": 280.0,
+                "company_id": self.company.id,
+            }
+        )
+        prices = Price._get_plan_prices(tmpl, self.plan_yearly, self.company)
+        self.assertEqual(prices[tmpl].price, 280.0)
+        with (
+            self.assertRaises(IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.cr.savepoint(),
+        ):
+            Price.create(
+                {
+                    "product_tmpl_id": tmpl.id,
+                    "plan_id": self.plan_yearly.id,
+                    "price": 310.0,
+                }
+            )
+        with self.assertRaisesRegex(ValidationError, "negative"):
+            Price.create(
+                {
+                    "product_tmpl_id": tmpl.id,
+                    "plan_id": self.plan_monthly.id,
+                    "price": -1.0,
+                }
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceReport(RecurringBillingCommon):
+    def test_billing_period_is_printed(self):
+        self._create_subscription("2025-03-10")
+        move = self._run_engine("2025-03-10")
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice_with_payments", move.ids)[0]
+            .decode()
+        )
+        self.assertIn("Billing Period", html)
+        self.assertEqual(html.count("Service period:"), 2)
+        self.assertIn("03/10/2025", html)
+        self.assertIn("04/09/2025", html)
