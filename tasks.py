@@ -18,6 +18,7 @@ Both need Odoo 18.0 importable by this python3 and a PostgreSQL server.
 """
 
 import argparse
+import functools
 import getpass
 import importlib.util
 import os
@@ -82,10 +83,15 @@ def check_odoo():
             f"These addons need Odoo 18.0; this python3 has Odoo "
             f"{odoo.release.version}. See README.rst, 'Install'."
         )
+    odoo_addons_path()
     return odoo
 
 
+@functools.cache
 def odoo_addons_path():
+    """This repository and Odoo's own addons, computed once: once Odoo's
+    configuration is parsed, odoo.addons.__path__ also holds its (possibly
+    empty) data-dir folder, which the server refuses as an addons path."""
     import odoo.addons
 
     return ",".join([str(ROOT)] + list(odoo.addons.__path__))
@@ -227,7 +233,7 @@ def cmd_test(args, pytest_args):
     sys.exit(returncode)
 
 
-def run_job_for_today(db):
+def run_job_for_today(db, port=8069):
     """Run the recurring-invoicing job as ir.cron does (one batch per call, a
     commit after each) and print what it did."""
     import odoo
@@ -237,6 +243,8 @@ def run_job_for_today(db):
     odoo.tools.config.parse_config(odoo_args(db) + ["--log-level=warn"])
     with Registry(db).cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
+        # wkhtmltopdf fetches the report assets from the server being started.
+        env["ir.config_parameter"].set_param("report.url", f"http://127.0.0.1:{port}")
         SaleOrder = env["sale.order"]
         moves = env["account.move"]
         while True:
@@ -276,7 +284,7 @@ def cmd_demo(args, _extra):
     recreate_database(args.db)
     install_addons(args.db, extra=["--load-language=fr_FR"])
     say("running the recurring-invoicing job for today")
-    run_job_for_today(args.db)
+    run_job_for_today(args.db, args.port)
     if args.no_serve:
         return
     say(f"serving Odoo on http://localhost:{args.port} (login admin, password admin)")

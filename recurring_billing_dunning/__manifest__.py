@@ -21,4 +21,5 @@
         "views/recurring_dunning_level_views.xml",
         "views/menus.xml",
     ],
+    "demo": ["demo/recurring_dunning_level_demo.xml"],
 }

@@ -114,6 +114,12 @@ class SaleOrder(models.Model):
     subscription_invoice_ids = fields.One2many(
         "account.move", "subscription_id", string="Subscription Invoices"
     )
+    recurring_amount_untaxed = fields.Monetary(
+        string="Recurring Amount",
+        compute="_compute_recurring_amount_untaxed",
+        store=True,
+        help="Untaxed amount invoiced every period, one-off lines excluded.",
+    )
     subscription_invoice_count = fields.Integer(
         compute="_compute_subscription_invoice_count"
     )
@@ -127,6 +133,20 @@ class SaleOrder(models.Model):
         for order in self:
             if order.recurring_template_id:
                 order.recurring_plan_id = order.recurring_template_id.plan_id
+
+    @api.depends("recurring_template_id")
+    def _compute_payment_term_id(self):
+        res = super()._compute_payment_term_id()
+        for order in self.filtered("recurring_template_id.payment_term_id"):
+            order.payment_term_id = order.recurring_template_id.payment_term_id
+        return res
+
+    @api.depends("recurring_template_id")
+    def _compute_journal_id(self):
+        res = super()._compute_journal_id()
+        for order in self.filtered("recurring_template_id.journal_id"):
+            order.journal_id = order.recurring_template_id.journal_id
+        return res
 
     @api.depends("recurring_plan_id")
     def _compute_is_subscription(self):
@@ -171,6 +191,13 @@ class SaleOrder(models.Model):
                 - timedelta(days=order.recurring_template_id.trial_reminder_days)
             )
 
+    @api.depends("order_line.price_subtotal", "order_line.product_id.recurring_invoice")
+    def _compute_recurring_amount_untaxed(self):
+        for order in self:
+            order.recurring_amount_untaxed = sum(
+                order._get_recurring_lines().mapped("price_subtotal")
+            )
+
     def _compute_subscription_invoice_count(self):
         counts = dict(
             self.env["account.move"]._read_group(
@@ -209,10 +236,6 @@ class SaleOrder(models.Model):
         template = self.recurring_template_id
         if not template:
             return
-        if template.payment_term_id:
-            self.payment_term_id = template.payment_term_id
-        if template.journal_id:
-            self.journal_id = template.journal_id
         if not self.order_line:
             self.order_line = [
                 Command.create(line._prepare_order_line_vals())
@@ -593,6 +616,10 @@ class SaleOrder(models.Model):
         self.ensure_one()
         self._check_recurring_invoiceable()
         vals = self._prepare_invoice()
+        if not vals.get("invoice_payment_term_id"):
+            # Without payment terms Odoo would make a caught-up invoice due
+            # on the day it is created; it is due on its own date.
+            vals["invoice_date_due"] = due_date
         vals.update(
             {
                 "invoice_date": due_date,

@@ -93,6 +93,20 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(ordered.mapped("name"), sorted(ordered.mapped("name")))
         self.assertEqual(sub.next_invoice_date, date(2025, 12, 1))
         self.assertEqual(sum(moves.mapped("amount_total")), 4 * 79.2)
+        # Each caught-up invoice is due on its own date, not on the day of the run.
+        self.assertEqual(
+            ordered.mapped("invoice_date_due"), ordered.mapped("invoice_date")
+        )
+        self.assertEqual(sub.recurring_amount_untaxed, 66.0)
+
+    def test_payment_terms_set_the_due_date(self):
+        template = self.template_monthly.copy(
+            {"payment_term_id": self.env.ref("account.account_payment_term_30days").id}
+        )
+        sub = self._create_subscription("2025-01-10", template=template)
+        self.assertEqual(sub.payment_term_id, template.payment_term_id)
+        move = self._run_engine("2025-01-10")
+        self.assertEqual(move.invoice_date_due, date(2025, 2, 9))
 
     def test_double_run_creates_no_duplicate(self):
         sub = self._create_subscription("2025-05-05")
