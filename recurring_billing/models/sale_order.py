@@ -246,6 +246,16 @@ class SaleOrder(models.Model):
     # CRUD METHODS
     # ------------------------------------------------------------
 
+    def _action_cancel(self):
+        """A cancelled order is no longer a running subscription."""
+        running = self.filtered(
+            lambda order: order.subscription_state not in (False, "draft", "closed")
+        )
+        res = super()._action_cancel()
+        for order in running:
+            order._subscription_close(order._get_company_today())
+        return res
+
     def _action_confirm(self):
         subscriptions = self.filtered("is_subscription")
         subscriptions._check_subscription_can_start()
@@ -730,6 +740,7 @@ class SaleOrder(models.Model):
             [
                 [
                     ("is_subscription", "=", True),
+                    ("state", "=", "sale"),
                     ("subscription_state", "in", BILLABLE_STATES),
                     ("next_invoice_date", "!=", False),
                     ("recurring_billing_error", "=", False),

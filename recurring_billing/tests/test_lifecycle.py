@@ -154,3 +154,14 @@ class TestLifecycle(RecurringBillingCommon):
             lambda t: t.field_id.name == "subscription_state"
         )
         self.assertIn("paused", tracked.mapped("new_value_char")[0].lower())
+
+    def test_cancelling_the_order_closes_the_subscription(self):
+        sub = self._create_subscription("2025-01-10")
+        self._run_engine("2025-01-10")
+        with freeze_time("2025-01-20"):
+            sub._action_cancel()
+        self.assertEqual(sub.state, "cancel")
+        self.assertEqual(sub.subscription_state, "closed")
+        self.assertEqual(sub.subscription_end_date, date(2025, 1, 20))
+        self.assertFalse(self._run_engine("2025-03-01"))
+        self.assertEqual(sub.subscription_invoice_count, 1)
