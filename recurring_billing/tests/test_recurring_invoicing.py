@@ -255,6 +255,20 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         with self.assertRaisesRegex(ValidationError, "at least one month"):
             self.template_monthly.copy({"term_type": "fixed", "term_duration": 0})
 
+    def test_currency_must_match_the_pricelist(self):
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "EUR list", "currency_id": self.company.currency_id.id}
+        )
+        order = self._create_subscription(
+            "2025-01-01", confirm=False, pricelist_id=pricelist.id
+        )
+        order.currency_id = self.env.ref("base.USD")
+        with self.assertRaisesRegex(UserError, "pricelist is in EUR"):
+            order.action_confirm()
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.subscription_state)
+
     def test_template_fills_the_order(self):
         template = self.template_monthly.copy(
             {
