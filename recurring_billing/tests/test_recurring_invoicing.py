@@ -263,7 +263,11 @@ class TestRecurringInvoicing(RecurringBillingCommon):
             "2025-01-01", confirm=False, pricelist_id=pricelist.id
         )
         order.currency_id = self.env.ref("base.USD")
-        with self.assertRaisesRegex(UserError, "pricelist is in EUR"):
+        # assertRaisesRegex, unlike Odoo's assertRaises, adds no savepoint.
+        with (
+            self.assertRaisesRegex(UserError, "pricelist is in EUR"),
+            self.cr.savepoint(),
+        ):
             order.action_confirm()
         order.invalidate_recordset()
         self.assertEqual(order.state, "draft")
