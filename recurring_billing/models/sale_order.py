@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 from psycopg2 import errors as pg_errors
 
@@ -782,6 +783,11 @@ class SaleOrder(models.Model):
             try:
                 with self.env.cr.savepoint():
                     invoiced |= subscription._recurring_invoice_due(today)
+            except (psycopg2.OperationalError, pg_errors.TransactionRollbackError):
+                # Contention (serialization failure, deadlock) or a lost
+                # connection says nothing of this subscription: let the cron
+                # roll the batch back and run it again.
+                raise
             except pg_errors.UniqueViolation:
                 # Another run billed this period first: nothing is lost.
                 _logger.info(

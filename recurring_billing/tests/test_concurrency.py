@@ -184,3 +184,29 @@ class TestConcurrentRuns(TransactionCase):
             sorted(sub for sub, _start, _id in invoices), sorted(self.sub_ids)
         )
         self.assertTrue(set(first_batch) <= set(invoices))
+
+    @mute_logger("odoo.sql_db")
+    def test_lock_contention_is_retried_not_flagged(self):
+        """Real contention inside a subscription's own savepoint (here a lock
+        timeout on its order lines) aborts the batch for the cron to retry; it
+        does not flag the subscription as broken."""
+        holder = db_connect(self.env.cr.dbname).cursor()
+        try:
+            holder.execute(
+                "SELECT id FROM sale_order_line WHERE order_id = %s FOR UPDATE",
+                [self.sub_ids[0]],
+            )
+            with self._worker(commit=False) as env:
+                env.cr.execute("SET LOCAL lock_timeout = '300ms'")
+                with self.assertRaises(pg_errors.LockNotAvailable):
+                    self._run(env)
+        finally:
+            holder.rollback()
+            holder.close()
+        with self._worker(commit=False) as env:
+            orders = env["sale.order"].browse(self.sub_ids)
+            self.assertFalse(any(orders.mapped("recurring_billing_error")))
+            self.assertFalse(orders.activity_ids)
+        self.assertEqual(self._committed_invoices(), [])
+        with self._worker() as env:
+            self.assertEqual(len(self._run(env)), 6)
