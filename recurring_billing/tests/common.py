@@ -96,6 +96,17 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
             }
         )
 
+        # Yearly, 12-month fixed term renewed automatically, reminded 30 days before.
+        cls.template_yearly_fixed = cls.template_monthly.copy(
+            {
+                "name": "Cloud yearly, 12-month term",
+                "plan_id": cls.plan_yearly.id,
+                "term_type": "fixed",
+                "term_duration": 12,
+                "renewal_reminder_days": 30,
+            }
+        )
+
     @classmethod
     def _create_subscription(
         cls, start, template=None, lines=None, confirm=True, **vals

@@ -72,15 +72,9 @@ class TestCommunications(RecurringBillingCommon):
         )
 
     def test_renewal_reminder_before_each_renewal(self):
-        template = self.template_monthly.copy(
-            {
-                "plan_id": self.plan_yearly.id,
-                "term_type": "fixed",
-                "term_duration": 12,
-                "renewal_reminder_days": 30,
-            }
+        sub = self._create_subscription(
+            "2025-02-01", template=self.template_yearly_fixed
         )
-        sub = self._create_subscription("2025-02-01", template=template)
         SaleOrder = self.env["sale.order"]
         with freeze_time("2025-12-31"):
             SaleOrder._cron_subscription_reminders()

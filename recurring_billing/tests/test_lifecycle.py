@@ -87,15 +87,9 @@ class TestLifecycle(RecurringBillingCommon):
             sub.action_subscription_reopen()
 
     def test_fixed_term_renews_and_reminds(self):
-        template = self.template_monthly.copy(
-            {
-                "plan_id": self.plan_yearly.id,
-                "term_type": "fixed",
-                "term_duration": 12,
-                "renewal_reminder_days": 30,
-            }
+        sub = self._create_subscription(
+            "2025-02-01", template=self.template_yearly_fixed
         )
-        sub = self._create_subscription("2025-02-01", template=template)
         self.assertEqual(sub.subscription_end_date, date(2026, 1, 31))
         self.assertEqual(sub.renewal_reminder_date, date(2026, 1, 1))
         moves = self._run_engine("2026-02-01")
