@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
@@ -15,6 +16,10 @@ from odoo.tools import format_date
 from ..tools import anchor_day_of
 
 _logger = logging.getLogger(__name__)
+
+# Contention (serialization failure, deadlock) or a lost connection says
+# nothing of a subscription: the cron rolls the batch back and runs it again.
+CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 
 # States in which the engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
@@ -622,8 +627,15 @@ class SaleOrder(models.Model):
                 )
             )
 
-    def _prepare_recurring_invoice_vals(self, period_start, period_end, due_date):
-        """Values of the invoice of one billing period, lines included."""
+    def _prepare_recurring_invoice_vals(
+        self, period_start, period_end, due_date, one_off_lines=True
+    ):
+        """Values of the invoice of one billing period, lines included.
+
+        :param one_off_lines: also bill the one-off lines not invoiced yet
+            (set-up fees...); only the first of several invoices prepared
+            together may, as none of them is created yet.
+        """
         self.ensure_one()
         self._check_recurring_invoiceable()
         vals = self._prepare_invoice()
@@ -655,44 +667,23 @@ class SaleOrder(models.Model):
             )
         # One-off lines (set-up fees...) go on the first invoice that follows them.
         for line in self.order_line - self._get_recurring_lines():
-            if line.display_type or line.qty_to_invoice <= 0:
+            if not one_off_lines or line.display_type or line.qty_to_invoice <= 0:
                 continue
             lines.append(line._prepare_invoice_line())
         vals["invoice_line_ids"] = [Command.create(line_vals) for line_vals in lines]
         return vals
 
-    def _recurring_create_invoice(self, period_start, period_end, due_date):
-        self.ensure_one()
-        move = (
-            self.env["account.move"]
-            .with_company(self.company_id)
-            .with_context(default_move_type="out_invoice")
-            .create(
-                self._prepare_recurring_invoice_vals(period_start, period_end, due_date)
-            )
-        )
-        auto_post = (
-            self.recurring_template_id.auto_post if self.recurring_template_id else True
-        )
-        if auto_post:
-            move.action_post()
-            if self._get_subscription_mail_template("invoice"):
-                # Odoo's own invoice-sending job renders the PDF and emails it.
-                move.sending_data = {
-                    "author_user_id": self.env.user.id,
-                    "author_partner_id": self.env.user.partner_id.id,
-                    "sending_methods": ["email"],
-                }
-        return move
+    def _recurring_prepare_due(self, today):
+        """Renew, close and prepare the invoices of this subscription up to ``today``.
 
-    def _recurring_invoice_due(self, today):
-        """Renew, close and invoice this subscription up to ``today``.
-
-        Missed periods are caught up one invoice per period, oldest first.
-        :return: the invoices created
+        Missed periods are caught up one invoice per period, oldest first. The
+        next invoice date moves past each period prepared: the caller must
+        create the invoices in the same transaction (see
+        :meth:`_recurring_create_invoices`).
+        :return: the values of the invoices to create, oldest first
         """
         self.ensure_one()
-        moves = self.env["account.move"]
+        vals_list = []
         while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
             due_date = self.next_invoice_date
             start, end = self._get_billing_period(due_date)[:2]
@@ -713,13 +704,104 @@ class SaleOrder(models.Model):
                 break
             if self.subscription_state == "trial":
                 self.subscription_state = "active"
-            moves |= self._recurring_create_invoice(start, end, due_date)
+            vals_list.append(
+                self._prepare_recurring_invoice_vals(
+                    start, end, due_date, one_off_lines=not vals_list
+                )
+            )
             # The invoice records the period; a tracking message per period in
             # the chatter would only repeat it. Manual changes stay tracked.
             self.with_context(
                 mail_notrack=True
             ).next_invoice_date = self._next_invoice_date_after(due_date)
+        return vals_list
+
+    @api.model
+    def _recurring_create_invoices(self, vals_list):
+        """Create the subscription invoices of ``vals_list`` in one go per
+        company, post those whose template says so, and queue them for Odoo's
+        own sending job (PDF + email).
+
+        Odoo's invoice creation and posting work on recordsets: computes,
+        sequence numbers, hashes and tracking are done once for the batch
+        instead of once per invoice, and nothing an accountant relies on is
+        skipped.
+        """
+        moves = self.env["account.move"]
+        vals_by_company = defaultdict(list)
+        for vals in vals_list:
+            vals_by_company[vals["company_id"]].append(vals)
+        for company_id, company_vals in vals_by_company.items():
+            moves |= (
+                self.env["account.move"]
+                .with_company(company_id)
+                .with_context(default_move_type="out_invoice")
+                .create(company_vals)
+            )
+        to_post = moves.filtered(
+            lambda move: not move.subscription_id.recurring_template_id
+            or move.subscription_id.recurring_template_id.auto_post
+        )
+        if to_post:
+            to_post.action_post()
+        to_send = to_post.filtered(
+            lambda move: move.subscription_id._get_subscription_mail_template("invoice")
+        )
+        if to_send:
+            to_send.sending_data = {
+                "author_user_id": self.env.user.id,
+                "author_partner_id": self.env.user.partner_id.id,
+                "sending_methods": ["email"],
+            }
         return moves
+
+    def _recurring_invoice_due(self, today):
+        """Renew, close and invoice this subscription up to ``today``.
+
+        :return: the invoices created
+        """
+        self.ensure_one()
+        return self._recurring_create_invoices(self._recurring_prepare_due(today))
+
+    def _recurring_invoice_batch(self):
+        """Invoice these subscriptions together, each up to its company's today.
+
+        All or nothing: any error leaves the caller to roll back and retry the
+        subscriptions one at a time (:meth:`_recurring_invoice_one_by_one`).
+        """
+        vals_list = []
+        for subscription in self:
+            subscription = subscription.with_company(subscription.company_id)
+            today = subscription._get_company_today()
+            vals_list += subscription._recurring_prepare_due(today)
+        return self._recurring_create_invoices(vals_list)
+
+    def _recurring_invoice_one_by_one(self):
+        """Invoice these subscriptions one at a time, each in its own savepoint:
+        one that fails is flagged with the reason, the others are billed."""
+        invoiced = self.env["account.move"]
+        for subscription in self:
+            subscription = subscription.with_company(subscription.company_id)
+            today = subscription._get_company_today()
+            try:
+                with self.env.cr.savepoint():
+                    invoiced |= subscription._recurring_invoice_due(today)
+            except CONTENTION_ERRORS:
+                raise
+            except pg_errors.UniqueViolation:
+                # Another run billed this period first: nothing is lost.
+                _logger.info(
+                    "Subscription %s: period already invoiced by another run.",
+                    subscription.id,
+                )
+                subscription.invalidate_recordset()
+            except Exception as error:  # noqa: BLE001 - isolate one bad record
+                _logger.warning(
+                    "Subscription %s could not be invoiced: %s", subscription.id, error
+                )
+                subscription.invalidate_recordset()
+                subscription._recurring_flag_error(error)
+        return invoiced
 
     def _recurring_flag_error(self, error):
         """Record why the job could not bill this subscription, and tell someone."""
@@ -776,31 +858,19 @@ class SaleOrder(models.Model):
             domain, order="next_invoice_date, id", limit=batch_size
         )
         subscriptions = candidates._lock_for_invoicing()
-        invoiced = self.env["account.move"]
-        for subscription in subscriptions:
-            subscription = subscription.with_company(subscription.company_id)
-            today = subscription._get_company_today()
-            try:
-                with self.env.cr.savepoint():
-                    invoiced |= subscription._recurring_invoice_due(today)
-            except (psycopg2.OperationalError, pg_errors.TransactionRollbackError):
-                # Contention (serialization failure, deadlock) or a lost
-                # connection says nothing of this subscription: let the cron
-                # roll the batch back and run it again.
-                raise
-            except pg_errors.UniqueViolation:
-                # Another run billed this period first: nothing is lost.
-                _logger.info(
-                    "Subscription %s: period already invoiced by another run.",
-                    subscription.id,
-                )
-                subscription.invalidate_recordset()
-            except Exception as error:  # noqa: BLE001 - isolate one bad record
-                _logger.warning(
-                    "Subscription %s could not be invoiced: %s", subscription.id, error
-                )
-                subscription.invalidate_recordset()
-                subscription._recurring_flag_error(error)
+        try:
+            with self.env.cr.savepoint():
+                invoiced = subscriptions._recurring_invoice_batch()
+        except CONTENTION_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - retried one at a time below
+            _logger.info(
+                "Batch of %s subscriptions rolled back (%s): "
+                "invoicing them one at a time.",
+                len(subscriptions),
+                error,
+            )
+            invoiced = subscriptions._recurring_invoice_one_by_one()
         if invoiced.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
         remaining = self.search_count(domain) - (len(candidates) - len(subscriptions))

@@ -99,6 +99,32 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         )
         self.assertEqual(sub.recurring_amount_untaxed, 66.0)
 
+    def test_batch_numbers_invoices_in_date_order(self):
+        """A batch creates and posts many subscriptions' invoices together:
+        numbers still follow invoice dates across subscriptions."""
+        early = self._create_subscription("2025-08-01")
+        late = self._create_subscription("2025-09-15")
+        moves = self._run_engine("2025-10-20")
+        self.assertEqual(len(moves.filtered(lambda m: m.subscription_id == early)), 3)
+        self.assertEqual(len(moves.filtered(lambda m: m.subscription_id == late)), 2)
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        by_date = moves.sorted(lambda move: (move.invoice_date, move.id))
+        self.assertEqual(
+            [move.invoice_date for move in by_date],
+            [
+                date(2025, 8, 1),
+                date(2025, 9, 1),
+                date(2025, 9, 15),
+                date(2025, 10, 1),
+                date(2025, 10, 15),
+            ],
+        )
+        numbers = [move.sequence_number for move in by_date]
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + 5)))
+        self.assertEqual(early.next_invoice_date, date(2025, 11, 1))
+        self.assertEqual(late.next_invoice_date, date(2025, 11, 15))
+        self.assertEqual(round(sum(moves.mapped("amount_total")), 2), 396.0)
+
     def test_payment_terms_set_the_due_date(self):
         template = self.template_monthly.copy(
             {"payment_term_id": self.env.ref("account.account_payment_term_30days").id}
