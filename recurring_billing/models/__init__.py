@@ -5,6 +5,8 @@ from . import recurring_close_reason
 from . import product_template
 from . import product_product
 from . import recurring_product_price
+from . import recurring_price_tier
+from . import recurring_usage
 from . import sale_order
 from . import sale_order_line
 from . import account_move

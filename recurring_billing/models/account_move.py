@@ -21,6 +21,9 @@ class AccountMove(models.Model):
     subscription_period_end = fields.Date(
         string="Billing Period End", copy=False, readonly=True
     )
+    recurring_usage_ids = fields.One2many(
+        "recurring.usage", "move_id", string="Billed Usage", readonly=True
+    )
 
     def init(self):
         res = super().init()

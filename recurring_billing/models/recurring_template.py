@@ -94,6 +94,43 @@ class RecurringTemplate(models.Model):
         help="Post the invoices created by the recurring-invoicing job; "
         "otherwise they are left in draft for review.",
     )
+    proration_policy = fields.Selection(
+        [
+            ("day", "By day"),
+            ("none", "None"),
+            ("full", "Full period"),
+        ],
+        default="day",
+        required=True,
+        help="How a part of a period is billed (a first period cut by calendar "
+        "alignment, a change or a cancellation in the middle of a period):\n"
+        "By day: in proportion to the days of the period.\n"
+        "None: the part is not billed, nor credited.\n"
+        "Full period: the part is billed as a whole period.",
+    )
+    upsell_billing = fields.Selection(
+        [
+            ("immediate", "Immediately"),
+            ("next_invoice", "On the next invoice"),
+        ],
+        string="Bill Upgrades",
+        default="immediate",
+        required=True,
+        help="When an upgrade in the middle of a prepaid period is billed.",
+    )
+    credit_on_close = fields.Boolean(
+        string="Credit Unused Days on Cancellation",
+        help="When a prepaid subscription is closed before the end of its "
+        "period, issue a credit note for the days not used.",
+    )
+    addon_product_ids = fields.Many2many(
+        "product.product",
+        string="Add-ons",
+        check_company=True,
+        domain="[('sale_ok', '=', True), ('recurring_invoice', '=', True)]",
+        help="Optional subscription products that the customer or a salesperson "
+        "can add to or remove from a subscription at any time.",
+    )
 
     trial_reminder_days = fields.Integer(
         default=3,

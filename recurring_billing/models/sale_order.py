@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import format_date
 
-from ..tools import anchor_day_of
+from ..tools import anchor_day_of, prorate
 
 _logger = logging.getLogger(__name__)
 
@@ -130,6 +130,29 @@ class SaleOrder(models.Model):
         compute="_compute_subscription_invoice_count"
     )
 
+    usage_billed_until = fields.Date(
+        copy=False,
+        readonly=True,
+        help="Usage recorded before this day is invoiced.",
+    )
+    recurring_usage_ids = fields.One2many(
+        "recurring.usage", "subscription_id", string="Usage"
+    )
+    subscription_parent_id = fields.Many2one(
+        "sale.order",
+        string="Changed Subscription",
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
+        help="The subscription whose change mid-period this order bills.",
+    )
+    subscription_change_order_ids = fields.One2many(
+        "sale.order", "subscription_parent_id", string="Change Orders"
+    )
+    subscription_change_order_count = fields.Integer(
+        compute="_compute_subscription_change_order_count"
+    )
+
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
@@ -215,6 +238,13 @@ class SaleOrder(models.Model):
         for order in self:
             order.subscription_invoice_count = counts.get(order, 0)
 
+    @api.depends("subscription_change_order_ids")
+    def _compute_subscription_change_order_count(self):
+        for order in self:
+            order.subscription_change_order_count = len(
+                order.subscription_change_order_ids
+            )
+
     # ------------------------------------------------------------
     # CONSTRAINT AND ONCHANGE METHODS
     # ------------------------------------------------------------
@@ -276,6 +306,29 @@ class SaleOrder(models.Model):
     def action_view_subscription_invoices(self):
         self.ensure_one()
         return self.action_view_invoice(self.subscription_invoice_ids)
+
+    def action_view_subscription_change_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action.update(
+            {
+                "domain": [("subscription_parent_id", "=", self.id)],
+                "context": {"create": False},
+            }
+        )
+        return action
+
+    def action_view_subscription_usage(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "recurring_billing.recurring_usage_action"
+        )
+        action["domain"] = [("subscription_id", "=", self.id)]
+        action["context"] = {
+            "default_subscription_id": self.id,
+            "search_default_filter_to_invoice": 1,
+        }
+        return action
 
     def action_subscription_pause(self):
         for order in self:
@@ -353,7 +406,9 @@ class SaleOrder(models.Model):
                         "Subscription %(order)s is not running.", order=order.name
                     )
                 )
-            order._subscription_close(order._get_company_today())
+            today = order._get_company_today()
+            order._subscription_credit_unused(today)
+            order._subscription_close(today)
         self._send_subscription_mail("close")
         return True
 
@@ -493,6 +548,387 @@ class SaleOrder(models.Model):
                     "close_reason_id": (reason or order.close_reason_id).id,
                 }
             )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: CHANGES AND PRORATION
+    # ------------------------------------------------------------
+
+    def _get_period_at(self, day):
+        """The billing period that contains ``day``, among the current one and
+        the next one to invoice.
+
+        :return: ``(full_start, full_end, billed)``; ``billed`` tells whether an
+            invoice already covers that period (prepaid)
+        """
+        self.ensure_one()
+        plan = self.recurring_plan_id
+        calendar_aligned = self.recurring_alignment == "calendar"
+        anchor_day = self.billing_anchor_day
+        upcoming = self.next_invoice_date
+        if upcoming:
+            previous = plan._previous_boundary(upcoming, anchor_day, calendar_aligned)
+            if self.recurring_invoicing_mode == "postpaid":
+                if previous <= day < upcoming:
+                    return previous, upcoming - timedelta(days=1), False
+            elif day < upcoming:
+                if previous <= day:
+                    return previous, upcoming - timedelta(days=1), True
+            else:
+                end = plan._next_boundary(
+                    upcoming, anchor_day, calendar_aligned
+                ) - timedelta(days=1)
+                if day <= end:
+                    return upcoming, end, False
+        raise UserError(
+            self.env._(
+                "A change of subscription %(order)s must take effect in its current "
+                "billing period.",
+                order=self.name,
+            )
+        )
+
+    def _get_change_taxes(self, product):
+        """Taxes of ``product`` on this subscription: those of its line, or the
+        product's, mapped by the fiscal position."""
+        self.ensure_one()
+        line = self._get_recurring_lines().filtered(
+            lambda line: line.product_id == product
+        )[:1]
+        if line:
+            return line.tax_id
+        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
+        return self.fiscal_position_id.map_tax(taxes)
+
+    def _preview_subscription_change(self, quantities, change_date=None):
+        """What setting the quantities of subscription products costs, from
+        ``change_date`` (today by default) to the end of the billing period.
+
+        Used by the change methods, and by the customer portal before a
+        customer confirms a change.
+
+        :param dict quantities: ``{product.product: new quantity}``; 0 removes
+            the product, a product not on the subscription is added
+        :return: a dict: ``date``, ``period_start``, ``period_end``, ``billed``
+            (the period is already invoiced), ``currency``, ``lines`` (one dict
+            per product: ``product``, ``line`` (sale.order.line or empty),
+            ``old_quantity``, ``new_quantity``, ``amount`` (untaxed, signed:
+            positive is due by the customer), ``taxes``), ``amount_untaxed``,
+            ``amount_tax``, ``amount_total``
+        """
+        self.ensure_one()
+        if self.subscription_state not in ("trial", "active", "to_close"):
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s is not running: it cannot be changed.",
+                    order=self.name,
+                )
+            )
+        change_date = change_date or self._get_company_today()
+        in_trial = (
+            self.subscription_state == "trial"
+            and self.trial_end_date
+            and change_date < self.trial_end_date
+        )
+        full_start, full_end, billed = (
+            (change_date, change_date, False)
+            if in_trial
+            else self._get_period_at(change_date)
+        )
+        full_days = (full_end - full_start).days + 1
+        offset = (change_date - full_start).days
+        policy = self.recurring_template_id.proration_policy or "day"
+        currency = self.currency_id
+        lines = []
+        for product, new_quantity in quantities.items():
+            if new_quantity < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The quantity of %(product)s cannot be negative.",
+                        product=product.display_name,
+                    )
+                )
+            if not product.recurring_invoice:
+                raise UserError(
+                    self.env._(
+                        "%(product)s is not a subscription product.",
+                        product=product.display_name,
+                    )
+                )
+            line = self._get_recurring_lines().filtered(
+                lambda line, product=product: line.product_id == product
+            )[:1]
+            old_quantity = line.product_uom_qty if line else 0.0
+            amount = 0.0
+            if not in_trial and not product.recurring_usage:
+                if line:
+                    old_amount = line._get_recurring_period_amount(old_quantity)
+                    new_amount = line._get_recurring_period_amount(new_quantity)
+                else:
+                    new_line = self.env["sale.order.line"].new(
+                        {"order_id": self.id, "product_id": product.id}
+                    )
+                    old_amount = 0.0
+                    new_amount = new_line._get_recurring_period_amount(new_quantity)
+                difference = new_amount - old_amount
+                if policy == "full":
+                    amount = difference if billed else 0.0
+                elif policy == "day" and billed:
+                    # The rest of a prepaid period is billed or credited now.
+                    amount = prorate(
+                        difference, full_days, offset, full_days - 1, currency.round
+                    )
+                elif policy == "day" and offset:
+                    # The next invoice bills the new quantity for the whole
+                    # period: it gives back what the old one owed before.
+                    amount = -prorate(
+                        difference, full_days, 0, offset - 1, currency.round
+                    )
+            lines.append(
+                {
+                    "product": product,
+                    "line": line,
+                    "old_quantity": old_quantity,
+                    "new_quantity": new_quantity,
+                    "amount": currency.round(amount),
+                    "taxes": self._get_change_taxes(product),
+                }
+            )
+        amount_untaxed = amount_total = 0.0
+        for line in lines:
+            taxes = line["taxes"].compute_all(
+                line["amount"],
+                currency=currency,
+                quantity=1.0,
+                product=line["product"],
+                partner=self.partner_id,
+            )
+            amount_untaxed += taxes["total_excluded"]
+            amount_total += taxes["total_included"]
+        return {
+            "date": change_date,
+            "period_start": full_start,
+            "period_end": full_end,
+            "billed": billed,
+            "currency": currency,
+            "lines": lines,
+            "amount_untaxed": currency.round(amount_untaxed),
+            "amount_tax": currency.round(amount_total - amount_untaxed),
+            "amount_total": currency.round(amount_total),
+        }
+
+    def _subscription_change(self, quantities, change_date=None):
+        """Set the quantities of subscription products from ``change_date``
+        (today by default) and bill or credit the difference for the rest of
+        the billing period, by the template's proration policy:
+
+        - the difference is recorded on a confirmed **change order** (a sale
+          order linked to the subscription);
+        - an upgrade of a prepaid period is invoiced at once, or on the next
+          invoice, as the template says;
+        - a downgrade of a prepaid period is credited at once by a credit note
+          that references the invoice of the period;
+        - in a period not invoiced yet, the next invoice bills the new
+          quantities with an adjustment for the days before the change.
+
+        :return: the change order, or an empty recordset when nothing is due
+        """
+        self.ensure_one()
+        preview = self._preview_subscription_change(quantities, change_date)
+        old_lines = [
+            (change["product"], change["old_quantity"], change["new_quantity"])
+            for change in preview["lines"]
+        ]
+        for change in preview["lines"]:
+            if change["line"]:
+                change["line"].product_uom_qty = change["new_quantity"]
+            elif change["new_quantity"]:
+                self.order_line = [
+                    Command.create(
+                        {
+                            "product_id": change["product"].id,
+                            "product_uom_qty": change["new_quantity"],
+                        }
+                    )
+                ]
+        self.message_post(
+            body=self.env._(
+                "Subscription changed from %(date)s: %(changes)s",
+                date=format_date(self.env, preview["date"]),
+                changes=", ".join(
+                    f"{product.display_name} {old:g} → {new:g}"
+                    for product, old, new in old_lines
+                ),
+            )
+        )
+        adjustments = [
+            change
+            for change in preview["lines"]
+            if not preview["currency"].is_zero(change["amount"])
+        ]
+        if not adjustments:
+            return self.browse()
+        change_order = self._create_change_order(preview, adjustments)
+        if not preview["billed"]:
+            return change_order
+        total = preview["amount_total"]
+        upsell_now = (self.recurring_template_id.upsell_billing or "immediate") == (
+            "immediate"
+        )
+        if total > 0 and upsell_now or total < 0:
+            change_order._invoice_change_order(preview)
+        return change_order
+
+    def _create_change_order(self, preview, adjustments):
+        """A confirmed sale order billing the prorated ``adjustments``."""
+        self.ensure_one()
+        period_end = preview["period_end"]
+        lines = []
+        for change in adjustments:
+            product = change["product"]
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "name": self.env._(
+                            "%(product)s: %(old)s → %(new)s from %(start)s to %(end)s",
+                            product=product.display_name,
+                            old=f"{change['old_quantity']:g}",
+                            new=f"{change['new_quantity']:g}",
+                            start=format_date(self.env, preview["date"]),
+                            end=format_date(self.env, period_end),
+                        )
+                        if preview["billed"]
+                        else self.env._(
+                            "%(product)s: %(old)s → %(new)s on %(date)s, "
+                            "adjustment for %(start)s to %(end)s",
+                            product=product.display_name,
+                            old=f"{change['old_quantity']:g}",
+                            new=f"{change['new_quantity']:g}",
+                            date=format_date(self.env, preview["date"]),
+                            start=format_date(self.env, preview["period_start"]),
+                            end=format_date(
+                                self.env, preview["date"] - timedelta(days=1)
+                            ),
+                        ),
+                        "product_uom_qty": 1.0,
+                        "price_unit": change["amount"],
+                        "tax_id": [Command.set(change["taxes"].ids)],
+                    }
+                )
+            )
+        change_order = self.create(
+            {
+                "partner_id": self.partner_id.id,
+                "partner_invoice_id": self.partner_invoice_id.id,
+                "partner_shipping_id": self.partner_shipping_id.id,
+                "pricelist_id": self.pricelist_id.id,
+                "company_id": self.company_id.id,
+                "user_id": self.user_id.id,
+                "team_id": self.team_id.id,
+                "fiscal_position_id": self.fiscal_position_id.id,
+                "payment_term_id": self.payment_term_id.id,
+                "journal_id": self.journal_id.id,
+                "origin": self.name,
+                "client_order_ref": self.client_order_ref,
+                "subscription_parent_id": self.id,
+                "order_line": lines,
+            }
+        )
+        change_order.action_confirm()
+        return change_order
+
+    def _invoice_change_order(self, preview):
+        """Invoice (or credit) this change order now, and post it."""
+        self.ensure_one()
+        subscription = self.subscription_parent_id
+        move = self._create_invoices(final=True)
+        period = {
+            "subscription_period_start": preview["date"],
+            "subscription_period_end": preview["period_end"],
+        }
+        vals = {"subscription_id": subscription.id}
+        if move.move_type == "out_refund":
+            original = subscription._get_invoice_covering(preview["date"])
+            if original:
+                vals.update(
+                    reversed_entry_id=original.id,
+                    ref=self.env._(
+                        "Credit note for %(invoice)s of %(date)s",
+                        invoice=original.name,
+                        date=format_date(self.env, original.invoice_date),
+                    ),
+                )
+        move.write(vals)
+        move.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        ).write(period)
+        move.action_post()
+        return move
+
+    def _get_invoice_covering(self, day):
+        """The posted subscription invoice whose period covers ``day``."""
+        self.ensure_one()
+        return self.env["account.move"].search(
+            [
+                ("subscription_id", "=", self.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("subscription_period_start", "<=", day),
+                ("subscription_period_end", ">=", day),
+            ],
+            order="invoice_date desc, id desc",
+            limit=1,
+        )
+
+    def _check_addon(self, product):
+        self.ensure_one()
+        if product not in self.recurring_template_id.addon_product_ids:
+            raise UserError(
+                self.env._(
+                    "%(product)s is not an add-on of subscription %(order)s.",
+                    product=product.display_name,
+                    order=self.name,
+                )
+            )
+
+    def _subscription_add_addon(self, product, quantity=1.0, change_date=None):
+        """Add an add-on of the template, or raise its quantity."""
+        self._check_addon(product)
+        return self._subscription_change({product: quantity}, change_date)
+
+    def _subscription_remove_addon(self, product, change_date=None):
+        """Remove an add-on from the subscription."""
+        self._check_addon(product)
+        return self._subscription_change({product: 0.0}, change_date)
+
+    def _subscription_credit_unused(self, close_date):
+        """Credit the prepaid days after ``close_date``, if the template says so.
+
+        :return: the credit note, or an empty recordset
+        """
+        self.ensure_one()
+        if not self.recurring_template_id.credit_on_close:
+            return self.env["account.move"]
+        day = close_date + timedelta(days=1)
+        if self.recurring_invoicing_mode != "prepaid" or not self.next_invoice_date:
+            return self.env["account.move"]
+        if day >= self.next_invoice_date:
+            return self.env["account.move"]
+        quantities = {
+            line.product_id: 0.0
+            for line in self._get_recurring_lines()
+            if not line.product_id.recurring_usage and line.product_uom_qty
+        }
+        preview = self._preview_subscription_change(quantities, day)
+        adjustments = [
+            change
+            for change in preview["lines"]
+            if not preview["currency"].is_zero(change["amount"])
+        ]
+        if not preview["billed"] or not adjustments:
+            return self.env["account.move"]
+        change_order = self._create_change_order(preview, adjustments)
+        return change_order._invoice_change_order(preview)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: COMMUNICATIONS
@@ -651,27 +1087,73 @@ class SaleOrder(models.Model):
                 "subscription_period_end": period_end,
             }
         )
-        lines = []
         full_start, full_end = self._get_billing_period(due_date)[2:]
-        full_days = (full_end - full_start).days + 1
-        billed_days = (period_end - period_start).days + 1
-        ratio = billed_days / full_days if billed_days < full_days else 1.0
+        # Usage is billed in arrears: on a prepaid invoice, the usage recorded
+        # before the period starts; on a postpaid one, up to its end.
+        usage_end = (
+            period_end
+            if self.recurring_invoicing_mode == "postpaid"
+            else period_start - timedelta(days=1)
+        )
+        usage_start = self.usage_billed_until or (
+            self.trial_end_date or self.subscription_start_date
+        )
+        usage = self._get_unbilled_usage(usage_start, usage_end)
+        period = {
+            "start": period_start,
+            "end": period_end,
+            "full_start": full_start,
+            "full_end": full_end,
+            "usage_start": usage_start,
+            "usage_end": usage_end,
+            "policy": self.recurring_template_id.proration_policy or "day",
+        }
+        lines = []
         for line in self._get_recurring_lines():
-            lines.append(
-                line._prepare_invoice_line(
-                    quantity=line.product_uom_qty,
-                    price_unit=line.price_unit * ratio,
-                    subscription_period_start=period_start,
-                    subscription_period_end=period_end,
-                )
+            usage_quantity = usage.get(line.product_id, (0.0,))[0]
+            lines += line._prepare_recurring_invoice_lines(period, usage_quantity)
+        if usage:
+            usage_records = self.env["recurring.usage"].union(
+                *(records for _quantity, records in usage.values())
             )
-        # One-off lines (set-up fees...) go on the first invoice that follows them.
-        for line in self.order_line - self._get_recurring_lines():
-            if not one_off_lines or line.display_type or line.qty_to_invoice <= 0:
+            vals["recurring_usage_ids"] = [
+                Command.link(uid) for uid in usage_records.ids
+            ]
+        if usage_end >= (usage_start or usage_end):
+            self.usage_billed_until = usage_end + timedelta(days=1)
+        # One-off lines (set-up fees...) and the adjustments of change orders
+        # go on the first invoice that follows them.
+        one_off = (self.order_line - self._get_recurring_lines()) | (
+            self.subscription_change_order_ids.filtered(
+                lambda order: order.state == "sale"
+            ).order_line
+        )
+        for line in one_off:
+            if not one_off_lines or line.display_type or not line.qty_to_invoice:
                 continue
             lines.append(line._prepare_invoice_line())
         vals["invoice_line_ids"] = [Command.create(line_vals) for line_vals in lines]
         return vals
+
+    def _get_unbilled_usage(self, date_from, date_to):
+        """Usage recorded from ``date_from`` to ``date_to`` and not invoiced yet.
+
+        :return: ``{product: (total quantity, usage records)}``
+        """
+        self.ensure_one()
+        if not date_from or not date_to or date_to < date_from:
+            return {}
+        groups = self.env["recurring.usage"]._read_group(
+            [
+                ("subscription_id", "=", self.id),
+                ("move_id", "=", False),
+                ("date", ">=", date_from),
+                ("date", "<=", date_to),
+            ],
+            ["product_id"],
+            ["quantity:sum", "id:recordset"],
+        )
+        return {product: (quantity, records) for product, quantity, records in groups}
 
     def _recurring_prepare_due(self, today):
         """Renew, close and prepare the invoices of this subscription up to ``today``.
@@ -704,11 +1186,12 @@ class SaleOrder(models.Model):
                 break
             if self.subscription_state == "trial":
                 self.subscription_state = "active"
-            vals_list.append(
-                self._prepare_recurring_invoice_vals(
-                    start, end, due_date, one_off_lines=not vals_list
-                )
+            vals = self._prepare_recurring_invoice_vals(
+                start, end, due_date, one_off_lines=not vals_list
             )
+            # Nothing to bill (a part of a period not prorated): no empty invoice.
+            if vals["invoice_line_ids"]:
+                vals_list.append(vals)
             # The invoice records the period; a tracking message per period in
             # the chatter would only repeat it. Manual changes stay tracked.
             self.with_context(

@@ -1,1 +1,2 @@
 from .period import next_boundary, previous_boundary, anchor_day_of  # noqa: F401
+from .pricing import prorate, tier_bounds, tiered_split, volume_tier  # noqa: F401

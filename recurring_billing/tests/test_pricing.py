@@ -1,0 +1,401 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import RecurringBillingCommon
+
+TIERS = [(10, 10.0), (50, 8.0), (0, 5.0)]
+
+
+@tagged("post_install", "-at_install")
+class TestPricingModels(RecurringBillingCommon):
+    """Each pricing model, billed by the job, to the cent (20 % VAT)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_support = cls._create_product(
+            name="Support package",
+            type="service",
+            lst_price=50.0,
+            recurring_invoice=True,
+            recurring_pricing_model="flat",
+            invoice_policy="order",
+        )
+        cls.product_tiered = cls._create_tiered_product("Seats (graduated)", "tiered")
+        cls.product_volume = cls._create_tiered_product("Seats (volume)", "volume")
+        # 0.002 EUR a call needs prices with 4 decimals, as Odoo users set them.
+        cls.env.ref("product.decimal_price").digits = 4
+        cls.product_api = cls._create_product(
+            name="API calls",
+            type="service",
+            lst_price=0.002,
+            recurring_invoice=True,
+            recurring_usage=True,
+            recurring_usage_included=1000,
+            invoice_policy="order",
+        )
+
+    @classmethod
+    def _create_tiered_product(cls, name, model):
+        return cls._create_product(
+            name=name,
+            type="service",
+            lst_price=10.0,
+            recurring_invoice=True,
+            recurring_pricing_model=model,
+            invoice_policy="order",
+            recurring_tier_ids=[
+                Command.create({"up_to": up_to, "unit_price": price})
+                for up_to, price in TIERS
+            ],
+        )
+
+    def _record_usage(self, sub, day, quantity, reference=None, product=None):
+        return self.env["recurring.usage"].create(
+            {
+                "subscription_id": sub.id,
+                "product_id": (product or self.product_api).id,
+                "date": day,
+                "quantity": quantity,
+                "reference": reference,
+            }
+        )
+
+    def assertAmounts(self, move, untaxed, tax, total):
+        self.assertEqual(
+            (move.amount_untaxed, move.amount_tax, move.amount_total),
+            (untaxed, tax, total),
+        )
+
+    def test_flat_fee_ignores_the_quantity(self):
+        self._create_subscription("2025-03-01", lines=[(self.product_support, 3)])
+        move = self._run_engine("2025-03-01")
+        self.assertAmounts(move, 50.0, 10.0, 60.0)
+        self.assertEqual(move.invoice_line_ids.quantity, 1.0)
+
+    def test_per_unit(self):
+        self._create_subscription("2025-03-01", lines=[(self.product_seat, 7)])
+        move = self._run_engine("2025-03-01")
+        self.assertAmounts(move, 84.0, 16.8, 100.8)
+
+    def test_tiered_prices_each_tier_separately(self):
+        self._create_subscription("2025-03-01", lines=[(self.product_tiered, 60)])
+        move = self._run_engine("2025-03-01")
+        # 10 x 10.00 + 40 x 8.00 + 10 x 5.00
+        self.assertAmounts(move, 470.0, 94.0, 564.0)
+        lines = move.invoice_line_ids.sorted("price_unit")
+        self.assertEqual(lines.mapped("quantity"), [10.0, 40.0, 10.0])
+        self.assertEqual(lines.mapped("price_unit"), [5.0, 8.0, 10.0])
+        self.assertIn("above 50.00", lines[0].name)
+
+    def test_volume_prices_all_units_at_the_tier_reached(self):
+        self._create_subscription("2025-03-01", lines=[(self.product_volume, 60)])
+        self._create_subscription("2025-03-01", lines=[(self.product_volume, 30)])
+        moves = self._run_engine("2025-03-01").sorted("amount_total")
+        self.assertAmounts(moves[0], 240.0, 48.0, 288.0)  # 30 x 8.00
+        self.assertAmounts(moves[1], 300.0, 60.0, 360.0)  # 60 x 5.00
+
+    def test_usage_billed_in_arrears_above_the_allowance(self):
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
+        )
+        first = self._run_engine("2025-03-01")
+        # Prepaid: the first invoice has the base only.
+        self.assertAmounts(first, 30.0, 6.0, 36.0)
+        self._record_usage(sub, "2025-03-02", 200_000, "batch-1")
+        self._record_usage(sub, "2025-03-31", 51_000, "batch-2")
+        april_usage = self._record_usage(sub, "2025-04-01", 800, "batch-3")
+        second = self._run_engine("2025-04-01")
+        # Hybrid: the base of April + March's usage above 1,000 included:
+        # 250,000 x 0.002 = 500.00.
+        self.assertAmounts(second, 530.0, 106.0, 636.0)
+        usage_line = second.invoice_line_ids.filtered(
+            lambda line: line.product_id == self.product_api
+        )
+        self.assertEqual(usage_line.quantity, 250_000)
+        self.assertEqual(usage_line.subscription_period_start, date(2025, 3, 1))
+        self.assertEqual(usage_line.subscription_period_end, date(2025, 3, 31))
+        self.assertEqual(len(second.recurring_usage_ids), 2)
+        self.assertFalse(april_usage.move_id)
+        self.assertEqual(sub.usage_billed_until, date(2025, 4, 1))
+        # Within the allowance: nothing billed for usage.
+        third = self._run_engine("2025-05-01")
+        self.assertAmounts(third, 30.0, 6.0, 36.0)
+        self.assertEqual(april_usage.move_id, third)
+
+    def test_usage_with_tiers_on_the_period_total(self):
+        product = self._create_tiered_product("Storage GB", "tiered")
+        product.write({"recurring_usage": True, "recurring_usage_included": 5})
+        template = self.template_monthly.copy(
+            {"invoicing_mode": "postpaid", "line_ids": False}
+        )
+        sub = self._create_subscription(
+            "2025-03-01", template=template, lines=[(product, 1)]
+        )
+        self._record_usage(sub, "2025-03-05", 20, product=product)
+        self._record_usage(sub, "2025-03-20", 10, product=product)
+        move = self._run_engine("2025-04-01")
+        # 30 used - 5 included = 25: 10 x 10.00 + 15 x 8.00
+        self.assertAmounts(move, 220.0, 44.0, 264.0)
+
+    def test_bad_tiers_are_refused(self):
+        cases = {
+            "overlap or do not increase": [(10, 10.0), (10, 8.0), (0, 5.0)],
+            "last tier": [(10, 10.0), (50, 8.0)],
+            "cannot be negative": [(10, -1.0), (0, 5.0)],
+            "at least one tier": [],
+        }
+        for message, tiers in cases.items():
+            with (
+                self.subTest(message),
+                self.assertRaisesRegex(ValidationError, message),
+                self.cr.savepoint(),
+            ):
+                self._create_product(
+                    name="Bad tiers",
+                    recurring_invoice=True,
+                    recurring_pricing_model="tiered",
+                    recurring_tier_ids=[
+                        Command.create({"up_to": up_to, "unit_price": price})
+                        for up_to, price in tiers
+                    ],
+                )
+        with self.assertRaisesRegex(ValidationError, "flat fee"), self.cr.savepoint():
+            self.product_api.recurring_pricing_model = "flat"
+
+    def test_bad_usage_is_refused(self):
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
+        )
+        self._record_usage(sub, "2025-03-02", 10, "ref-1")
+        with self.assertRaisesRegex(ValidationError, "outside subscription"):
+            self._record_usage(sub, "2025-02-27", 10)
+        with self.assertRaisesRegex(ValidationError, "ref-1 is already recorded"):
+            self._record_usage(sub, "2025-03-03", 10, "ref-1")
+        with self.assertRaisesRegex(ValidationError, "is not a metered product"):
+            self._record_usage(sub, "2025-03-03", 10, product=self.product_seat)
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self._record_usage(sub, "2025-03-03", -1)
+        self._run_engine("2025-04-01")
+        with self.assertRaisesRegex(ValidationError, "already invoiced"):
+            self._record_usage(sub, "2025-03-30", 10)
+        sub.action_subscription_close()
+        with self.assertRaisesRegex(ValidationError, "running subscription"):
+            self._record_usage(sub, "2025-04-01", 10)
+
+    def test_duplicate_usage_import_changes_nothing(self):
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
+        )
+        Usage = self.env["recurring.usage"]
+        fields = [
+            "subscription_id/.id",
+            "product_id/.id",
+            "date",
+            "quantity",
+            "reference",
+        ]
+        rows = [
+            [str(sub.id), str(self.product_api.id), "2025-03-02", "1500", "imp-1"],
+            [str(sub.id), str(self.product_api.id), "2025-03-03", "700", "imp-2"],
+        ]
+        result = Usage.load(fields, rows)
+        self.assertFalse(result["messages"])
+        self.assertEqual(len(result["ids"]), 2)
+        again = Usage.load(fields, rows)
+        self.assertFalse(again["ids"])
+        self.assertIn("imp-1", again["messages"][0]["message"])
+        self.assertEqual(Usage.search_count([("subscription_id", "=", sub.id)]), 2)
+        move = self._run_engine("2025-04-01").sorted("invoice_date")[-1]
+        # 2,200 - 1,000 included = 1,200 x 0.002 = 2.40, once.
+        self.assertAmounts(move, 32.4, 6.48, 38.88)
+
+
+@tagged("post_install", "-at_install")
+class TestChangesAndProration(RecurringBillingCommon):
+    """Changes in the middle of a period: 31 days in January 2025, change on
+    the 11th: 21 days left, 10 days used."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.product_backup = cls._create_product(
+            name="Backup add-on",
+            type="service",
+            lst_price=5.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        cls.template_monthly.addon_product_ids = cls.product_backup
+
+    def _january_subscription(self, template=None):
+        sub = self._create_subscription("2025-01-01", template=template)
+        first = self._run_engine("2025-01-01")
+        self.assertEqual(first.amount_untaxed, 66.0)
+        return sub, first
+
+    def test_upgrade_of_a_prepaid_period_is_invoiced_now(self):
+        sub, _first = self._january_subscription()
+        preview = sub._preview_subscription_change(
+            {self.product_seat: 5}, date(2025, 1, 11)
+        )
+        # 2 seats x 12.00 = 24.00 a month; 21 of 31 days:
+        # 24.00 - round(24.00 x 10 / 31) = 24.00 - 7.74 = 16.26
+        self.assertEqual(
+            (preview["amount_untaxed"], preview["amount_tax"], preview["amount_total"]),
+            (16.26, 3.25, 19.51),
+        )
+        self.assertTrue(preview["billed"])
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_seat: 5})
+        self.assertEqual(change.subscription_parent_id, sub)
+        self.assertEqual(change.state, "sale")
+        upsell = change.invoice_ids
+        self.assertEqual(upsell.move_type, "out_invoice")
+        self.assertEqual(upsell.state, "posted")
+        self.assertEqual(upsell.subscription_id, sub)
+        self.assertEqual(
+            (upsell.amount_untaxed, upsell.amount_tax, upsell.amount_total),
+            (16.26, 3.25, 19.51),
+        )
+        self.assertEqual(
+            upsell.invoice_line_ids.subscription_period_start, date(2025, 1, 11)
+        )
+        self.assertEqual(
+            upsell.invoice_line_ids.subscription_period_end, date(2025, 1, 31)
+        )
+        self.assertEqual(sub.order_line[1].product_uom_qty, 5)
+        # February bills the new quantity, and nothing twice.
+        february = self._run_engine("2025-02-01")
+        self.assertEqual(february.amount_untaxed, 90.0)
+
+    def test_upgrade_on_the_next_invoice(self):
+        template = self.template_monthly.copy({"upsell_billing": "next_invoice"})
+        sub, _first = self._january_subscription(template)
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_seat: 5})
+        self.assertFalse(change.invoice_ids)
+        february = self._run_engine("2025-02-01")
+        # 30.00 + 5 x 12.00 + 16.26 of January
+        self.assertEqual(
+            (february.amount_untaxed, february.amount_tax, february.amount_total),
+            (106.26, 21.25, 127.51),
+        )
+        self.assertEqual(change.invoice_ids, february)
+        self.assertEqual(change.order_line.qty_to_invoice, 0.0)
+        self.assertEqual(self._run_engine("2025-03-01").amount_untaxed, 90.0)
+
+    def test_downgrade_of_a_prepaid_period_is_credited(self):
+        sub, first = self._january_subscription()
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_seat: 1})
+        credit = change.invoice_ids
+        self.assertEqual(credit.move_type, "out_refund")
+        self.assertEqual(credit.state, "posted")
+        self.assertEqual(credit.reversed_entry_id, first)
+        self.assertIn(first.name, credit.ref)
+        self.assertEqual(
+            (credit.amount_untaxed, credit.amount_tax, credit.amount_total),
+            (16.26, 3.25, 19.51),
+        )
+        self.assertEqual(self._run_engine("2025-02-01").amount_untaxed, 42.0)
+
+    def test_quantity_change_in_a_postpaid_period(self):
+        template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
+        sub = self._create_subscription("2025-01-01", template=template)
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_seat: 5})
+        self.assertFalse(change.invoice_ids)
+        move = self._run_engine("2025-02-01")
+        # 3 seats for 10 days and 5 for 21: 30.00 + 60.00 - 7.74
+        self.assertEqual(
+            (move.amount_untaxed, move.amount_tax, move.amount_total),
+            (82.26, 16.45, 98.71),
+        )
+
+    def test_add_on_mid_period(self):
+        sub, _first = self._january_subscription()
+        with freeze_time("2025-01-11"):
+            preview = sub._preview_subscription_change({self.product_backup: 1})
+            change = sub._subscription_add_addon(self.product_backup)
+        # 5.00 - round(5.00 x 10 / 31) = 5.00 - 1.61
+        self.assertEqual(preview["amount_untaxed"], 3.39)
+        self.assertEqual(change.invoice_ids.amount_total, 4.07)
+        self.assertEqual(self._run_engine("2025-02-01").amount_untaxed, 71.0)
+        with freeze_time("2025-02-01"):
+            removal = sub._subscription_remove_addon(self.product_backup)
+        # Removed on the first day of a period just billed: all of it credited.
+        self.assertEqual(removal.invoice_ids.move_type, "out_refund")
+        self.assertEqual(removal.invoice_ids.amount_untaxed, 5.0)
+        self.assertEqual(self._run_engine("2025-03-01").amount_untaxed, 66.0)
+        with self.assertRaisesRegex(UserError, "is not an add-on"):
+            sub._subscription_add_addon(self.product_cloud)
+
+    def test_immediate_cancellation_credits_unused_days(self):
+        template = self.template_monthly.copy({"credit_on_close": True})
+        sub, first = self._january_subscription(template)
+        with freeze_time("2025-01-20"):
+            sub.action_subscription_close()
+        credit = sub.subscription_invoice_ids.filtered(
+            lambda move: move.move_type == "out_refund"
+        )
+        self.assertEqual(credit.reversed_entry_id, first)
+        # 11 of 31 days: 30.00 - 19.35 = 10.65 and 36.00 - 23.23 = 12.77
+        self.assertEqual(
+            (credit.amount_untaxed, credit.amount_tax, credit.amount_total),
+            (23.42, 4.68, 28.10),
+        )
+        self.assertEqual(sub.subscription_state, "closed")
+
+    def test_proration_policies(self):
+        none = self.template_monthly.copy({"proration_policy": "none"})
+        full = self.template_monthly.copy({"proration_policy": "full"})
+        sub_none, _first = self._january_subscription(none)
+        sub_full, _first = self._january_subscription(full)
+        with freeze_time("2025-01-11"):
+            self.assertFalse(sub_none._subscription_change({self.product_seat: 5}))
+            change = sub_full._subscription_change({self.product_seat: 5})
+        self.assertEqual(change.invoice_ids.amount_untaxed, 24.0)
+        calendar_none = self.template_monthly.copy(
+            {"proration_policy": "none", "alignment": "calendar"}
+        )
+        sub = self._create_subscription("2025-04-21", template=calendar_none)
+        moves = self._run_engine("2025-05-01")
+        # The first, partial period is not billed; May is.
+        self.assertEqual(
+            moves.filtered(lambda move: move.subscription_id == sub).mapped(
+                "amount_untaxed"
+            ),
+            [66.0],
+        )
+
+    def test_bad_changes_are_refused(self):
+        sub, _first = self._january_subscription()
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            sub._preview_subscription_change({self.product_seat: -1}, date(2025, 1, 5))
+        with self.assertRaisesRegex(UserError, "current billing period"):
+            sub._preview_subscription_change({self.product_seat: 5}, date(2025, 3, 5))
+        with self.assertRaisesRegex(UserError, "not a subscription product"):
+            sub._preview_subscription_change({self.product_setup: 1}, date(2025, 1, 5))
+
+    def test_calendar_first_period_is_prorated_by_day(self):
+        template = self.template_monthly.copy({"alignment": "calendar"})
+        self._create_subscription("2025-01-11", template=template)
+        move = self._run_engine("2025-01-11")
+        # 21 of 31 days: 30.00 - 9.68 = 20.32 and 36.00 - 11.61 = 24.39
+        self.assertEqual(
+            sorted(move.invoice_line_ids.mapped("price_subtotal")), [20.32, 24.39]
+        )
+        self.assertEqual(move.invoice_line_ids.mapped("quantity"), [1.0, 1.0])
+        self.assertIn("21 of 31 days", move.invoice_line_ids[1].name)
+        self.assertEqual(
+            (move.amount_untaxed, move.amount_tax, move.amount_total),
+            (44.71, 8.94, 53.65),
+        )
