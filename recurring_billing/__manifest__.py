@@ -25,6 +25,7 @@
         "views/recurring_template_views.xml",
         "views/recurring_close_reason_views.xml",
         "views/product_template_views.xml",
+        "wizards/recurring_change_views.xml",
         "views/sale_order_views.xml",
         "views/recurring_usage_views.xml",
         "views/account_move_views.xml",

@@ -102,6 +102,38 @@ class TestPricingModels(RecurringBillingCommon):
         self.assertAmounts(moves[0], 240.0, 48.0, 288.0)  # 30 x 8.00
         self.assertAmounts(moves[1], 300.0, 60.0, 360.0)  # 60 x 5.00
 
+    def test_tiers_follow_the_currency_and_the_fiscal_position(self):
+        usd = self.setup_other_currency("USD", rates=[("2016-01-01", 2.0)])
+        # Prices of a product are in its company's currency, here EUR.
+        self.product_tiered.company_id = self.company
+        self.assertEqual(self.product_tiered.currency_id.name, "EUR")
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "USD", "currency_id": usd.id}
+        )
+        tax_0 = self.tax_20.copy({"name": "0% EU", "amount": 0.0})
+        fiscal_position = self.env["account.fiscal.position"].create(
+            {
+                "name": "Intra-EU B2B",
+                "tax_ids": [
+                    Command.create(
+                        {"tax_src_id": self.tax_20.id, "tax_dest_id": tax_0.id}
+                    )
+                ],
+            }
+        )
+        self._create_subscription(
+            "2025-03-01",
+            lines=[(self.product_tiered, 60)],
+            pricelist_id=pricelist.id,
+            fiscal_position_id=fiscal_position.id,
+        )
+        move = self._run_engine("2025-03-01")
+        self.assertEqual(move.currency_id, usd)
+        # The tiers in EUR at 2 USD per EUR: 2 x 470.00, no VAT.
+        self.assertAmounts(move, 940.0, 0.0, 940.0)
+        self.assertEqual(move.invoice_line_ids.tax_ids, tax_0)
+        self.assertEqual(move.amount_total_signed, 470.0)
+
     def test_usage_billed_in_arrears_above_the_allowance(self):
         sub = self._create_subscription(
             "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
@@ -399,3 +431,42 @@ class TestChangesAndProration(RecurringBillingCommon):
             (move.amount_untaxed, move.amount_tax, move.amount_total),
             (44.71, 8.94, 53.65),
         )
+
+    def test_change_wizard_previews_and_applies(self):
+        sub, _first = self._january_subscription()
+        wizard = (
+            self.env["recurring.change"]
+            .with_context(default_subscription_id=sub.id)
+            .create({"change_date": "2025-01-11"})
+        )
+        self.assertEqual(
+            wizard.line_ids.mapped(
+                lambda line: (line.product_id, line.current_quantity)
+            ),
+            [
+                (self.product_cloud, 1.0),
+                (self.product_seat, 3.0),
+                (self.product_backup, 0.0),
+            ],
+        )
+        seat = wizard.line_ids.filtered(
+            lambda line: line.product_id == self.product_seat
+        )
+        seat.new_quantity = 5
+        self.assertEqual(
+            (wizard.amount_untaxed, wizard.amount_tax, wizard.amount_total),
+            (16.26, 3.25, 19.51),
+        )
+        self.assertEqual(wizard.preview_note, "Invoiced now.")
+        action = wizard.action_apply()
+        change = self.env["sale.order"].browse(action["res_id"])
+        self.assertEqual(change.subscription_parent_id, sub)
+        self.assertEqual(change.invoice_ids.amount_total, 19.51)
+        self.assertEqual(sub.subscription_change_order_count, 1)
+        late = (
+            self.env["recurring.change"]
+            .with_context(default_subscription_id=sub.id)
+            .create({"change_date": "2025-03-05"})
+        )
+        late.line_ids[0].new_quantity = 2
+        self.assertIn("current billing period", late.preview_note)
