@@ -37,5 +37,6 @@
         "demo/res_company_demo.xml",
         "demo/recurring_template_demo.xml",
         "demo/sale_order_demo.xml",
+        "demo/recurring_usage_demo.xml",
     ],
 }

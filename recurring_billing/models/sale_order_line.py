@@ -81,13 +81,23 @@ class SaleOrderLine(models.Model):
         ]
         return pieces or [(0.0, tier_bounds(tiers)[0][2], "")]
 
-    def _get_tier_label(self, lower, upper):
-        def fmt(quantity):
-            return formatLang(self.env, quantity, dp="Product Unit of Measure")
+    def _format_quantity(self, quantity):
+        """1,000 rather than 1,000.00 for whole quantities."""
+        if quantity == int(quantity):
+            return formatLang(self.env, quantity, digits=0)
+        return formatLang(self.env, quantity, dp="Product Unit of Measure")
 
+    def _get_tier_label(self, lower, upper):
         if upper is None:
-            return self.env._("above %(lower)s", lower=fmt(lower))
-        return self.env._("%(lower)s to %(upper)s", lower=fmt(lower), upper=fmt(upper))
+            return self.env._("above %(lower)s", lower=self._format_quantity(lower))
+        if lower == int(lower) and upper == int(upper):
+            # Whole units: the tier above 10 starts at unit 11.
+            lower += 1
+        return self.env._(
+            "%(lower)s to %(upper)s",
+            lower=self._format_quantity(lower),
+            upper=self._format_quantity(upper),
+        )
 
     def _get_recurring_period_amount(self, quantity):
         """Untaxed price of ``quantity`` for one whole period, before discount,
@@ -159,9 +169,7 @@ class SaleOrderLine(models.Model):
                         "%(name)s\n%(quantity)s x %(price)s, prorated: "
                         "%(days)s of %(full_days)s days",
                         name=name,
-                        quantity=formatLang(
-                            self.env, qty, dp="Product Unit of Measure"
-                        ),
+                        quantity=self._format_quantity(qty),
                         price=format_amount(self.env, unit_price, currency),
                         days=last_day - first_day + 1,
                         full_days=full_days,
@@ -176,14 +184,8 @@ class SaleOrderLine(models.Model):
                     name=optional["name"],
                     start=format_date(self.env, dates[0]),
                     end=format_date(self.env, dates[1]),
-                    used=formatLang(
-                        self.env, usage_quantity, dp="Product Unit of Measure"
-                    ),
-                    included=formatLang(
-                        self.env,
-                        product.recurring_usage_included,
-                        dp="Product Unit of Measure",
-                    ),
+                    used=self._format_quantity(usage_quantity),
+                    included=self._format_quantity(product.recurring_usage_included),
                 )
             vals_list.append(self._prepare_invoice_line(**optional))
         return vals_list

@@ -93,7 +93,14 @@ class TestPricingModels(RecurringBillingCommon):
         lines = move.invoice_line_ids.sorted("price_unit")
         self.assertEqual(lines.mapped("quantity"), [10.0, 40.0, 10.0])
         self.assertEqual(lines.mapped("price_unit"), [5.0, 8.0, 10.0])
-        self.assertIn("above 50.00", lines[0].name)
+        self.assertEqual(
+            lines.mapped("name"),
+            [
+                "Seats (graduated) (above 50)",
+                "Seats (graduated) (11 to 50)",
+                "Seats (graduated) (1 to 10)",
+            ],
+        )
 
     def test_volume_prices_all_units_at_the_tier_reached(self):
         self._create_subscription("2025-03-01", lines=[(self.product_volume, 60)])
