@@ -750,14 +750,20 @@ class SaleOrder(models.Model):
                         }
                     )
                 ]
+        changes = ", ".join(
+            "%s %s → %s"  # noqa: UP031 - a list of values, not a sentence
+            % (
+                product.display_name,
+                self.env["sale.order.line"]._format_quantity(old),
+                self.env["sale.order.line"]._format_quantity(new),
+            )
+            for product, old, new in old_lines
+        )
         self.message_post(
             body=self.env._(
                 "Subscription changed from %(date)s: %(changes)s",
                 date=format_date(self.env, preview["date"]),
-                changes=", ".join(
-                    f"{product.display_name} {old:g} → {new:g}"
-                    for product, old, new in old_lines
-                ),
+                changes=changes,
             )
         )
         adjustments = [
@@ -785,31 +791,33 @@ class SaleOrder(models.Model):
         lines = []
         for change in adjustments:
             product = change["product"]
+            old = self.env["sale.order.line"]._format_quantity(change["old_quantity"])
+            new = self.env["sale.order.line"]._format_quantity(change["new_quantity"])
+            if preview["billed"]:
+                name = self.env._(
+                    "%(product)s: %(old)s → %(new)s from %(start)s to %(end)s",
+                    product=product.display_name,
+                    old=old,
+                    new=new,
+                    start=format_date(self.env, preview["date"]),
+                    end=format_date(self.env, period_end),
+                )
+            else:
+                name = self.env._(
+                    "%(product)s: %(old)s → %(new)s on %(date)s, "
+                    "adjustment for %(start)s to %(end)s",
+                    product=product.display_name,
+                    old=old,
+                    new=new,
+                    date=format_date(self.env, preview["date"]),
+                    start=format_date(self.env, preview["period_start"]),
+                    end=format_date(self.env, preview["date"] - timedelta(days=1)),
+                )
             lines.append(
                 Command.create(
                     {
                         "product_id": product.id,
-                        "name": self.env._(
-                            "%(product)s: %(old)s → %(new)s from %(start)s to %(end)s",
-                            product=product.display_name,
-                            old=f"{change['old_quantity']:g}",
-                            new=f"{change['new_quantity']:g}",
-                            start=format_date(self.env, preview["date"]),
-                            end=format_date(self.env, period_end),
-                        )
-                        if preview["billed"]
-                        else self.env._(
-                            "%(product)s: %(old)s → %(new)s on %(date)s, "
-                            "adjustment for %(start)s to %(end)s",
-                            product=product.display_name,
-                            old=f"{change['old_quantity']:g}",
-                            new=f"{change['new_quantity']:g}",
-                            date=format_date(self.env, preview["date"]),
-                            start=format_date(self.env, preview["period_start"]),
-                            end=format_date(
-                                self.env, preview["date"] - timedelta(days=1)
-                            ),
-                        ),
+                        "name": name,
                         "product_uom_qty": 1.0,
                         "price_unit": change["amount"],
                         "tax_id": [Command.set(change["taxes"].ids)],

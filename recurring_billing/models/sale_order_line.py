@@ -81,6 +81,7 @@ class SaleOrderLine(models.Model):
         ]
         return pieces or [(0.0, tier_bounds(tiers)[0][2], "")]
 
+    @api.model
     def _format_quantity(self, quantity):
         """1,000 rather than 1,000.00 for whole quantities."""
         if quantity == int(quantity):
