@@ -315,6 +315,34 @@ class TestChangesAndProration(RecurringBillingCommon):
         february = self._run_engine("2025-02-01")
         self.assertEqual(february.amount_untaxed, 90.0)
 
+    def test_plan_upgrade_swaps_products(self):
+        """Cloud (30.00) to Premium (50.00) on 11 January: the unused part of
+        Cloud is credited and the rest of Premium billed on one invoice."""
+        premium = self._create_product(
+            name="Premium hosting",
+            type="service",
+            lst_price=50.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        sub, _first = self._january_subscription()
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_cloud: 0, premium: 1})
+        upsell = change.invoice_ids
+        # -(30.00 - 9.68) + (50.00 - 16.13) = -20.32 + 33.87
+        self.assertEqual(
+            sorted(upsell.invoice_line_ids.mapped("price_subtotal")), [-20.32, 33.87]
+        )
+        self.assertEqual(
+            (upsell.amount_untaxed, upsell.amount_tax, upsell.amount_total),
+            (13.55, 2.71, 16.26),
+        )
+        february = self._run_engine("2025-02-01")
+        self.assertEqual(february.amount_untaxed, 86.0)  # 50.00 + 3 x 12.00
+        self.assertEqual(
+            february.invoice_line_ids.product_id, premium | self.product_seat
+        )
+
     def test_upgrade_on_the_next_invoice(self):
         template = self.template_monthly.copy({"upsell_billing": "next_invoice"})
         sub, _first = self._january_subscription(template)
