@@ -29,6 +29,7 @@
         "views/sale_order_views.xml",
         "views/recurring_usage_views.xml",
         "views/account_move_views.xml",
+        "views/res_company_views.xml",
         "wizards/recurring_simulation_views.xml",
         "report/report_invoice.xml",
         "views/menus.xml",

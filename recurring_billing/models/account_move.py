@@ -1,6 +1,8 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 
 
 class AccountMove(models.Model):
@@ -25,6 +27,38 @@ class AccountMove(models.Model):
         "recurring.usage", "move_id", string="Billed Usage", readonly=True
     )
 
+    fr_operation_nature = fields.Selection(
+        [
+            ("goods", "Delivery of goods"),
+            ("services", "Provision of services"),
+            ("mixed", "Mixed operation (goods and services)"),
+        ],
+        string="Nature of the Operation",
+        compute="_compute_fr_operation_nature",
+        help="Goods, services or both, from the products invoiced: a mandatory "
+        "mention on French invoices.",
+    )
+
+    @api.depends("invoice_line_ids.product_id.type")
+    def _compute_fr_operation_nature(self):
+        for move in self:
+            types = set(
+                move.invoice_line_ids.filtered(
+                    lambda line: line.display_type == "product"
+                ).mapped(lambda line: line.product_id.type or "service")
+            )
+            has_services = "service" in types
+            has_goods = bool(types - {"service"})
+            move.fr_operation_nature = (
+                "mixed"
+                if has_services and has_goods
+                else "goods"
+                if has_goods
+                else "services"
+                if has_services
+                else False
+            )
+
     def init(self):
         res = super().init()
         # One live invoice per subscription and period, whatever runs the job
@@ -43,6 +77,155 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
+
+    def _post(self, soft=True):
+        self.filtered(
+            lambda move: move.is_sale_document()
+            and move.l10n_fr_is_company_french
+            and move.company_id.fr_check_customer_ids
+        )._check_fr_customer_identifiers()
+        return super()._post(soft=soft)
+
+    def _check_fr_customer_identifiers(self):
+        """A company customer needs its VAT number in another EU country and
+        its SIREN in France: both are mandatory mentions of the invoice."""
+        europe = self.env.ref("base.europe").country_ids
+        for move in self:
+            partner = move.commercial_partner_id
+            if not partner.is_company:
+                continue
+            country = partner.country_id
+            if country.code in move.company_id._get_france_country_codes():
+                if not partner.siret:
+                    raise UserError(
+                        self.env._(
+                            "Invoice %(invoice)s cannot be posted: the French "
+                            "company %(partner)s has no SIRET, and its SIREN is a "
+                            "mandatory mention. Fill it on the customer, or turn "
+                            "off this check in the company's settings.",
+                            invoice=move.display_name,
+                            partner=partner.display_name,
+                        )
+                    )
+            elif country in europe and not partner.vat:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s cannot be posted: the company "
+                        "%(partner)s in %(country)s has no VAT number, which "
+                        "intra-EU invoices must carry. Fill it on the customer, "
+                        "or turn off this check in the company's settings.",
+                        invoice=move.display_name,
+                        partner=partner.display_name,
+                        country=country.name,
+                    )
+                )
+
+    def _get_fr_legal_mentions(self):
+        """The mandatory mentions of a French invoice that Odoo does not print,
+        in the invoice's language, in the order they are printed.
+
+        :return: ``[(key, text)]``
+        """
+        self.ensure_one()
+        company = self.company_id
+        if not self.l10n_fr_is_company_french or not self.is_sale_document():
+            return []
+        partner = self.commercial_partner_id
+        mentions = []
+        seller = [company.name]
+        if company.fr_legal_form:
+            seller.append(company.fr_legal_form)
+        if company.fr_share_capital:
+            seller.append(
+                self.env._(
+                    "share capital %(amount)s",
+                    amount=format_amount(
+                        self.env, company.fr_share_capital, company.currency_id
+                    ),
+                )
+            )
+        if company.fr_rcs:
+            seller.append(company.fr_rcs)
+        if company.siret:
+            seller.append(self.env._("SIREN %(siren)s", siren=company.siret[:9]))
+            seller.append(self.env._("SIRET %(siret)s", siret=company.siret))
+        if company.vat:
+            seller.append(self.env._("VAT %(vat)s", vat=company.vat))
+        mentions.append(("seller", " - ".join(seller)))
+        if partner.is_company and partner.siret:
+            mentions.append(
+                (
+                    "buyer_siren",
+                    self.env._("Customer SIREN: %(siren)s", siren=partner.siret[:9]),
+                )
+            )
+        if self.reversed_entry_id:
+            mentions.append(
+                (
+                    "original_invoice",
+                    self.env._(
+                        "Credit note for invoice %(invoice)s of %(date)s.",
+                        invoice=self.reversed_entry_id.name,
+                        date=format_date(self.env, self.reversed_entry_id.invoice_date),
+                    ),
+                )
+            )
+        if company.fr_vat_franchise:
+            mentions.append(
+                ("franchise", self.env._("TVA non applicable, art. 293 B du CGI"))
+            )
+        elif self._is_fr_reverse_charge():
+            mentions.append(
+                (
+                    "reverse_charge",
+                    self.env._(
+                        "Autoliquidation: VAT due by the customer "
+                        "(art. 283-2 of the French tax code, art. 196 of "
+                        "directive 2006/112/EC)."
+                    ),
+                )
+            )
+        if (
+            company.fr_vat_on_debits
+            and not company.fr_vat_franchise
+            and self.fr_operation_nature in ("services", "mixed")
+        ):
+            mentions.append(
+                (
+                    "vat_on_debits",
+                    self.env._("Option pour le paiement de la taxe d'après les débits"),
+                )
+            )
+        if company.fr_late_payment_note:
+            mentions.append(("late_payment", company.fr_late_payment_note))
+        if company.fr_recovery_indemnity and partner.is_company:
+            mentions.append(
+                (
+                    "recovery_indemnity",
+                    self.env._(
+                        "Indemnité forfaitaire pour frais de recouvrement en cas de "
+                        "retard de paiement : 40 € (art. L441-10 et D441-5 du Code "
+                        "de commerce)."
+                    ),
+                )
+            )
+        if company.fr_early_payment_note:
+            mentions.append(("early_payment", company.fr_early_payment_note))
+        return mentions
+
+    def _is_fr_reverse_charge(self):
+        """Services to a company in another EU country, without French VAT."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        country = partner.country_id
+        return bool(
+            partner.is_company
+            and partner.vat
+            and country in self.env.ref("base.europe").country_ids
+            and country.code not in self.company_id._get_france_country_codes()
+            and self.fr_operation_nature in ("services", "mixed")
+            and self.currency_id.is_zero(self.amount_tax)
+        )
 
     def _get_mail_template(self):
         """Subscription invoices are sent with their subscription's template."""

@@ -1,0 +1,52 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    fr_legal_form = fields.Char(
+        string="Legal Form", help="Printed on invoices, e.g. SAS, SARL, EURL."
+    )
+    fr_share_capital = fields.Monetary(
+        string="Share Capital", currency_field="currency_id"
+    )
+    fr_rcs = fields.Char(
+        string="Trade Register (RCS)",
+        help="Registration at the trade and companies register, e.g. RCS Paris.",
+    )
+    fr_vat_on_debits = fields.Boolean(
+        string="VAT on Debits",
+        help="The company opted to pay the VAT on services when they are "
+        "invoiced (option pour le paiement de la taxe d'après les débits): "
+        "its invoices say so.",
+    )
+    fr_vat_franchise = fields.Boolean(
+        string="VAT Exemption (Franchise en Base)",
+        help="The company is exempt of VAT under article 293 B of the French "
+        "tax code: its invoices say so and carry no VAT.",
+    )
+    fr_late_payment_note = fields.Char(
+        string="Late Payment Penalties",
+        translate=True,
+        default="Pénalités de retard : trois fois le taux d'intérêt légal.",
+    )
+    fr_recovery_indemnity = fields.Boolean(
+        string="Fixed Recovery Indemnity",
+        default=True,
+        help="Print the 40 € fixed indemnity for recovery costs owed by "
+        "professional customers who pay late (Code de commerce, art. L441-10).",
+    )
+    fr_early_payment_note = fields.Char(
+        string="Early Payment Discount",
+        translate=True,
+        default="Pas d'escompte pour paiement anticipé.",
+    )
+    fr_check_customer_ids = fields.Boolean(
+        string="Require Customer Identifiers",
+        default=True,
+        help="Refuse to post an invoice for a company customer in another EU "
+        "country without a VAT number, or for a French company customer "
+        "without a SIREN (SIRET).",
+    )

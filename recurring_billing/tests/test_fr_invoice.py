@@ -1,0 +1,186 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import RecurringBillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestFrenchInvoice(RecurringBillingCommon):
+    """French mandatory mentions on the invoices the engine issues."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write(
+            {
+                "siret": "33417522100012",
+                "fr_legal_form": "SAS",
+                "fr_share_capital": 10000.0,
+                "fr_rcs": "RCS Paris",
+            }
+        )
+        cls.customer.write({"is_company": True, "siret": "73282932000074"})
+        cls.product_box = cls._create_product(
+            name="Router box",
+            type="consu",
+            lst_price=80.0,
+            invoice_policy="order",
+        )
+        cls.customer_be = cls.env["res.partner"].create(
+            {
+                "name": "Brasserie Bruxelloise SRL",
+                "is_company": True,
+                "street": "Rue Haute 10",
+                "zip": "1000",
+                "city": "Bruxelles",
+                "country_id": cls.env.ref("base.be").id,
+                "vat": "BE0477472701",
+            }
+        )
+
+    def _invoice(self, partner=None, lines=None, **vals):
+        lines = lines or [(self.product_cloud, 1, self.tax_20)]
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or self.customer).id,
+                "invoice_date": "2025-03-01",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "quantity": quantity,
+                            "tax_ids": [Command.set(taxes.ids)],
+                        }
+                    )
+                    for product, quantity, taxes in lines
+                ],
+                **vals,
+            }
+        )
+        move.action_post()
+        return move
+
+    def mentions(self, move):
+        return dict(move._get_fr_legal_mentions())
+
+    def test_b2b_services_mentions(self):
+        move = self._invoice()
+        self.assertEqual(move.fr_operation_nature, "services")
+        mentions = self.mentions(move)
+        self.assertEqual(
+            mentions["seller"],
+            f"{self.company.name} - SAS - share capital 10,000.00\xa0€ - RCS Paris - "
+            "SIREN 334175221 - SIRET 33417522100012 - VAT FR23334175221",
+        )
+        self.assertEqual(mentions["buyer_siren"], "Customer SIREN: 732829320")
+        self.assertIn("40 €", mentions["recovery_indemnity"])
+        self.assertIn("Pénalités de retard", mentions["late_payment"])
+        self.assertIn("escompte", mentions["early_payment"])
+        # Odoo prints "option to pay tax on debits" for most invoices; only a
+        # company that opted gets it.
+        self.assertNotIn("vat_on_debits", mentions)
+        self.company.fr_vat_on_debits = True
+        self.assertIn("vat_on_debits", self.mentions(move))
+
+    def test_operation_nature_follows_the_products(self):
+        goods = self._invoice(lines=[(self.product_box, 1, self.tax_20)])
+        mixed = self._invoice(
+            lines=[
+                (self.product_box, 1, self.tax_20),
+                (self.product_cloud, 1, self.tax_20),
+            ]
+        )
+        self.assertEqual(goods.fr_operation_nature, "goods")
+        self.assertEqual(mixed.fr_operation_nature, "mixed")
+        self.company.fr_vat_on_debits = True
+        self.assertNotIn("vat_on_debits", self.mentions(goods))
+        self.assertIn("vat_on_debits", self.mentions(mixed))
+
+    def test_consumer_gets_no_recovery_indemnity(self):
+        consumer = self.env["res.partner"].create(
+            {"name": "Jeanne Martin", "country_id": self.env.ref("base.fr").id}
+        )
+        mentions = self.mentions(self._invoice(partner=consumer))
+        self.assertNotIn("recovery_indemnity", mentions)
+        self.assertNotIn("buyer_siren", mentions)
+
+    def test_intra_eu_reverse_charge_and_franchise(self):
+        tax_0 = self.tax_20.copy({"name": "0% EU services", "amount": 0.0})
+        move = self._invoice(
+            partner=self.customer_be, lines=[(self.product_cloud, 1, tax_0)]
+        )
+        self.assertIn("Autoliquidation", self.mentions(move)["reverse_charge"])
+        self.company.fr_vat_franchise = True
+        mentions = self.mentions(move)
+        self.assertEqual(mentions["franchise"], "TVA non applicable, art. 293 B du CGI")
+        self.assertNotIn("reverse_charge", mentions)
+
+    def test_credit_note_references_the_invoice(self):
+        move = self._invoice()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"journal_id": move.journal_id.id, "date": "2025-03-05"})
+        )
+        credit = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        self.assertEqual(
+            self.mentions(credit)["original_invoice"],
+            f"Credit note for invoice {move.name} of 03/01/2025.",
+        )
+
+    def test_posting_needs_the_customer_identifiers(self):
+        self.customer.siret = False
+        with self.assertRaisesRegex(UserError, "has no SIRET"):
+            self._invoice()
+        self.customer_be.vat = False
+        with self.assertRaisesRegex(UserError, "has no VAT number"):
+            self._invoice(partner=self.customer_be)
+        self.company.fr_check_customer_ids = False
+        self.assertEqual(self._invoice().state, "posted")
+
+    @unittest.skipUnless(shutil.which("pdftotext"), "pdftotext (poppler-utils) needed")
+    def test_pdf_prints_every_mention(self):
+        self._create_subscription("2025-03-10")
+        move = self._run_engine("2025-03-10")
+        pdf = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("account.report_invoice_with_payments", move.ids)[0]
+        )
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
+            pdf_file.write(pdf)
+            pdf_file.flush()
+            text = subprocess.run(
+                ["pdftotext", "-layout", pdf_file.name, "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        text = " ".join(text.split())
+        for expected in (
+            "Provision of services",
+            "SIREN 334175221",
+            "SIRET 33417522100012",
+            "RCS Paris",
+            "Customer SIREN: 732829320",
+            "Pénalités de retard",
+            "40 €",
+            "Pas d'escompte",
+            "Billing Period",
+            "03/10/2025",
+            "04/09/2025",
+            "FR44732829320",
+            move.name,
+        ):
+            self.assertIn(expected, text)
+        self.assertNotIn("Option to pay tax on debits", text)
+        self.assertNotIn("Goods Delivery", text)
