@@ -36,7 +36,7 @@ ADDONS = ["recurring_billing", "recurring_billing_stripe", "recurring_billing_du
 PYTHON_DEPS = [
     ("stripe", "stripe>=8,<17"),
     ("facturx", "factur-x>=3.1"),
-    ("saxonche", "saxonche>=12.4"),
+    ("saxonche", "saxonche>=13.1"),
     ("pytest_odoo", "pytest-odoo>=2.1"),
     ("freezegun", "freezegun"),
     ("hypothesis", "hypothesis"),

@@ -12,8 +12,8 @@
     "maintainers": [],
     "license": "AGPL-3",
     "installable": True,
-    "external_dependencies": {"python": ["lxml"]},
-    "depends": ["sale_management", "l10n_fr_account"],
+    "external_dependencies": {"python": ["lxml", "factur-x", "pypdf", "saxonche"]},
+    "depends": ["sale_management", "l10n_fr_account", "account_edi_ubl_cii"],
     "data": [
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
@@ -21,6 +21,7 @@
         "data/mail_template_data.xml",
         "data/recurring_close_reason_data.xml",
         "data/recurring_plan_data.xml",
+        "data/cii_facturx_templates.xml",
         "views/recurring_plan_views.xml",
         "views/recurring_template_views.xml",
         "views/recurring_close_reason_views.xml",

@@ -12,3 +12,5 @@ from . import sale_order_line
 from . import account_move
 from . import account_move_line
 from . import res_company
+from . import account_edi_xml_cii
+from . import account_move_send

@@ -4,6 +4,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
+from ..tools.facturx_validation import validate_facturx
+
+# Legal cap of payment terms between professionals in France.
+FR_MAX_PAYMENT_DAYS = 60
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -88,12 +93,28 @@ class AccountMove(models.Model):
 
     def _check_fr_customer_identifiers(self):
         """A company customer needs its VAT number in another EU country and
-        its SIREN in France: both are mandatory mentions of the invoice."""
+        its SIREN in France (both are mandatory mentions of the invoice), and
+        payment terms within the legal cap."""
         europe = self.env.ref("base.europe").country_ids
         for move in self:
             partner = move.commercial_partner_id
             if not partner.is_company:
                 continue
+            if (
+                move.invoice_date
+                and move.invoice_date_due
+                and (move.invoice_date_due - move.invoice_date).days
+                > FR_MAX_PAYMENT_DAYS
+            ):
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s cannot be posted: between professionals "
+                        "payment is due within %(days)s days of the invoice date "
+                        "(Code de commerce, art. L441-10).",
+                        invoice=move.display_name,
+                        days=FR_MAX_PAYMENT_DAYS,
+                    )
+                )
             country = partner.country_id
             if country.code in move.company_id._get_france_country_codes():
                 if not partner.siret:
@@ -226,6 +247,43 @@ class AccountMove(models.Model):
             and self.fr_operation_nature in ("services", "mixed")
             and self.currency_id.is_zero(self.amount_tax)
         )
+
+    def _get_facturx_failures(self, xml_content=None):
+        """Rules of the Factur-X EN 16931 XSD and of the EN 16931 and French
+        CTC schematrons that this invoice's Factur-X breaks, as messages."""
+        self.ensure_one()
+        if xml_content is None:
+            xml_content = self.env["account.edi.xml.cii"]._export_invoice(self)[0]
+        found = validate_facturx(xml_content)
+        messages = [f"XSD: {error}" for error in found["xsd"]]
+        for name in ("en16931", "fr_ctc"):
+            messages += [
+                f"{failure['id'] or name}: {failure['text']}" for failure in found[name]
+            ]
+        return messages
+
+    def action_check_facturx(self):
+        """Check the Factur-X of these invoices and say what is wrong."""
+        problems = []
+        for move in self:
+            failures = move._get_facturx_failures()
+            if failures:
+                problems.append(
+                    "%s\n- %s" % (move.display_name, "\n- ".join(failures))  # noqa: UP031
+                )
+        if problems:
+            raise UserError("\n\n".join(problems))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "The Factur-X passes the EN 16931 schema and the EN 16931 and "
+                    "French CTC rules."
+                ),
+            },
+        }
 
     def _get_mail_template(self):
         """Subscription invoices are sent with their subscription's template."""

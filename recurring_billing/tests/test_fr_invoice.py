@@ -12,9 +12,9 @@ from odoo.tests import tagged
 from .common import RecurringBillingCommon
 
 
-@tagged("post_install", "-at_install")
-class TestFrenchInvoice(RecurringBillingCommon):
-    """French mandatory mentions on the invoices the engine issues."""
+class FrenchInvoiceCommon(RecurringBillingCommon):
+    """A French company with its legal identity, a French company customer
+    with a SIRET, a Belgian company customer and a product that is goods."""
 
     @classmethod
     def setUpClass(cls):
@@ -43,6 +43,7 @@ class TestFrenchInvoice(RecurringBillingCommon):
                 "city": "Bruxelles",
                 "country_id": cls.env.ref("base.be").id,
                 "vat": "BE0477472701",
+                "email": "factures@brasserie-bruxelloise.example",
             }
         )
 
@@ -53,6 +54,7 @@ class TestFrenchInvoice(RecurringBillingCommon):
                 "move_type": "out_invoice",
                 "partner_id": (partner or self.customer).id,
                 "invoice_date": "2025-03-01",
+                "invoice_date_due": "2025-03-31",
                 "invoice_line_ids": [
                     Command.create(
                         {
@@ -71,6 +73,11 @@ class TestFrenchInvoice(RecurringBillingCommon):
 
     def mentions(self, move):
         return dict(move._get_fr_legal_mentions())
+
+
+@tagged("post_install", "-at_install")
+class TestFrenchInvoice(FrenchInvoiceCommon):
+    """French mandatory mentions on the invoices the engine issues."""
 
     def test_b2b_services_mentions(self):
         move = self._invoice()
@@ -144,6 +151,14 @@ class TestFrenchInvoice(RecurringBillingCommon):
         self.customer_be.vat = False
         with self.assertRaisesRegex(UserError, "has no VAT number"):
             self._invoice(partner=self.customer_be)
+        self.customer.siret = "73282932000074"
+        with self.assertRaisesRegex(UserError, "within 60 days"):
+            self._invoice(invoice_date_due="2025-05-15")
+        self.assertEqual(
+            self._invoice(invoice_date_due="2025-04-30").invoice_date_due.isoformat(),
+            "2025-04-30",
+        )
+        self.customer.siret = False
         self.company.fr_check_customer_ids = False
         self.assertEqual(self._invoice().state, "posted")
 
