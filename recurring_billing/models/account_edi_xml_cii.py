@@ -118,9 +118,15 @@ class AccountEdiXmlCii(models.AbstractModel):
         return notes
 
     def _get_fr_payment_means_code(self, invoice):
-        """UNTDID 4461 code of the payment means (BT-81): SEPA credit transfer
-        (58) to the company's IBAN by default. Payment addons (card 48, SEPA
-        direct debit 59) override it."""
+        """UNTDID 4461 code of the payment means (BT-81), from the invoice's
+        preferred payment method: SEPA direct debit (59), a card through a
+        payment provider (48), else a SEPA credit transfer (58) to the
+        company's IBAN, or another credit transfer (30)."""
+        method = invoice.preferred_payment_method_line_id
+        if method.payment_method_id.code in ("sepa_direct_debit", "sdd"):
+            return "59"
+        if "payment_provider_id" in method._fields and method.payment_provider_id:
+            return "48"
         return "58" if invoice.partner_bank_id.acc_type == "iban" else "30"
 
     def _get_tax_unece_codes(self, customer, supplier, tax):

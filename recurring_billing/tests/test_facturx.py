@@ -122,6 +122,35 @@ class TestFacturx(FrenchInvoiceCommon):
             ["FR7630006000011234567890189"],
         )
 
+    def test_payment_means_follow_the_payment_method(self):
+        move = self._invoice()
+        builder = self.env["account.edi.xml.cii"]
+        self.assertEqual(builder._get_fr_payment_means_code(move), "58")
+        sepa_debit = (
+            self.env["account.payment.method"]
+            .sudo()
+            .create(
+                {
+                    "name": "SEPA Direct Debit",
+                    "code": "sepa_direct_debit",
+                    "payment_type": "inbound",
+                }
+            )
+        )
+        journal = self.company_data["default_journal_bank"]
+        line = self.env["account.payment.method.line"].create(
+            {"payment_method_id": sepa_debit.id, "journal_id": journal.id}
+        )
+        move.preferred_payment_method_line_id = line
+        self.assertEqual(builder._get_fr_payment_means_code(move), "59")
+        tree = self.assertFacturxValid(move)
+        self.assertEqual(
+            self.values(
+                tree, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode/text()"
+            ),
+            ["59"],
+        )
+
     def test_french_b2c(self):
         consumer = self.env["res.partner"].create(
             {
