@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import models
+from odoo.tools import html2plaintext
 
 # BT-23, French CTC "cadre de facturation": deposit and other frames are not
 # issued by the subscription engine.
@@ -88,8 +89,9 @@ class AccountEdiXmlCii(models.AbstractModel):
         the other legal mentions and the invoice's own note under none."""
         mentions = dict(invoice._get_fr_legal_mentions())
         notes = []
-        if vals := invoice.narration and self._get_exchanged_document_vals(invoice):
-            notes.append(("", vals["included_note"]))
+        note = html2plaintext(invoice.narration or "").strip()
+        if note:
+            notes.append(("", note))
         notes.append(
             (
                 "PMD",

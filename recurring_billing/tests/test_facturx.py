@@ -207,10 +207,11 @@ class TestFacturx(FrenchInvoiceCommon):
 
     def test_mixed_goods_and_services(self):
         move = self._invoice(
+            narration="<p>Thank you for your trust.</p>",
             lines=[
                 (self.product_box, 1, self.tax_20),
                 (self.product_cloud, 2, self.tax_20),
-            ]
+            ],
         )
         tree = self.assertFacturxValid(move)
         self.assertEqual(
@@ -219,6 +220,11 @@ class TestFacturx(FrenchInvoiceCommon):
                 "//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID/text()",
             ),
             ["M1"],
+        )
+        notes = "//rsm:ExchangedDocument/ram:IncludedNote"
+        self.assertEqual(
+            self.values(tree, f"{notes}[not(ram:SubjectCode)]/ram:Content/text()"),
+            ["Thank you for your trust."],
         )
 
     def test_prorated_first_period(self):
