@@ -739,6 +739,8 @@ def w_template(env, n_customers):
                 {
                     "name": f"Client {i:06d} SARL",
                     "is_company": True,
+                    # French company customers need a SIRET (mandatory SIREN).
+                    "siret": _siret(i),
                     "email": f"client{i:06d}@example.com",
                     "country_id": fr,
                     "city": "Paris",
@@ -767,6 +769,16 @@ def w_template(env, n_customers):
         "tax": tax.name,
         "customers": n_customers,
     }
+
+
+def _siret(i):
+    """A valid SIRET (Luhn) for the i-th customer."""
+    from stdnum import luhn
+
+    siren = f"9{i:07d}"
+    siren += luhn.calc_check_digit(siren)
+    nic = "0001"
+    return siren + nic + luhn.calc_check_digit(siren + nic)
 
 
 def _chunks(seq, size):
