@@ -27,8 +27,12 @@ class TestFacturx(FrenchInvoiceCommon):
     carries what the French reform asks for."""
 
     def assertFacturxValid(self, move):
-        xml, errors = self.env["account.edi.xml.cii"]._export_invoice(move)
-        self.assertFalse(errors)
+        """Send ``move`` as Odoo does (PDF by wkhtmltopdf), take the XML out of
+        its PDF and check it; keep the PDF's text in ``self.text``."""
+        self._send(move)
+        pdf = move.invoice_pdf_report_id.raw
+        filename, xml = facturx.get_facturx_xml_from_pdf(pdf)
+        self.assertEqual(filename, "factur-x.xml")
         failures = {
             name: [
                 f"{found['id']}: {found['text']}" if isinstance(found, dict) else found
@@ -39,6 +43,8 @@ class TestFacturx(FrenchInvoiceCommon):
         self.assertEqual(
             failures, {"xsd": [], "en16931": [], "fr_ctc": []}, xml.decode()
         )
+        self.text = self.pdf_text(pdf)
+        self.assertIn(move.name, self.text)
         return etree.fromstring(xml)
 
     def values(self, tree, path):
@@ -167,6 +173,8 @@ class TestFacturx(FrenchInvoiceCommon):
         tree = self.assertFacturxValid(move)
         buyer = "//ram:BuyerTradeParty"
         self.assertFalse(self.values(tree, f"{buyer}/ram:SpecifiedLegalOrganization"))
+        self.assertNotIn("40 €", self.text)
+        self.assertIn("Pénalités de retard", self.text)
         self.assertEqual(
             self.values(
                 tree,
@@ -185,6 +193,8 @@ class TestFacturx(FrenchInvoiceCommon):
         tree = self.assertFacturxValid(move)
         tax = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"
         self.assertEqual(self.values(tree, f"{tax}/ram:CategoryCode/text()"), ["AE"])
+        self.assertIn("Autoliquidation", self.text)
+        self.assertIn("BE0477472701", self.text)
         self.assertEqual(
             self.values(tree, f"{tax}/ram:ExemptionReasonCode/text()"), ["VATEX-EU-AE"]
         )
@@ -204,6 +214,7 @@ class TestFacturx(FrenchInvoiceCommon):
             self.values(tree, f"{tax}/ram:ExemptionReason/text()"),
             ["TVA non applicable, art. 293 B du CGI"],
         )
+        self.assertIn("TVA non applicable, art. 293 B du CGI", self.text)
 
     def test_mixed_goods_and_services(self):
         move = self._invoice(
@@ -221,6 +232,7 @@ class TestFacturx(FrenchInvoiceCommon):
             ),
             ["M1"],
         )
+        self.assertIn("Mixed operation (goods and services)", self.text)
         notes = "//rsm:ExchangedDocument/ram:IncludedNote"
         self.assertEqual(
             self.values(tree, f"{notes}[not(ram:SubjectCode)]/ram:Content/text()"),

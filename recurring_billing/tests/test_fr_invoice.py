@@ -74,6 +74,21 @@ class FrenchInvoiceCommon(RecurringBillingCommon):
     def mentions(self, move):
         return dict(move._get_fr_legal_mentions())
 
+    def pdf_text(self, pdf):
+        """The text of a PDF, by pdftotext, with whitespace collapsed."""
+        if not shutil.which("pdftotext"):
+            raise unittest.SkipTest("pdftotext (poppler-utils) needed")
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
+            pdf_file.write(pdf)
+            pdf_file.flush()
+            text = subprocess.run(
+                ["pdftotext", "-layout", pdf_file.name, "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        return " ".join(text.split())
+
 
 @tagged("post_install", "-at_install")
 class TestFrenchInvoice(FrenchInvoiceCommon):
@@ -162,7 +177,6 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
         self.company.fr_check_customer_ids = False
         self.assertEqual(self._invoice().state, "posted")
 
-    @unittest.skipUnless(shutil.which("pdftotext"), "pdftotext (poppler-utils) needed")
     def test_pdf_prints_every_mention(self):
         self._create_subscription("2025-03-10")
         move = self._run_engine("2025-03-10")
@@ -171,16 +185,7 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
             .with_context(force_report_rendering=True)
             ._render_qweb_pdf("account.report_invoice_with_payments", move.ids)[0]
         )
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
-            pdf_file.write(pdf)
-            pdf_file.flush()
-            text = subprocess.run(
-                ["pdftotext", "-layout", pdf_file.name, "-"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        text = " ".join(text.split())
+        text = self.pdf_text(pdf)
         for expected in (
             "Provision of services",
             "SIREN 334175221",
