@@ -183,6 +183,29 @@ class TestFacturx(FrenchInvoiceCommon):
             ["jeanne.martin@example.com"],
         )
 
+    def test_delivery_address_when_it_differs(self):
+        site = self.env["res.partner"].create(
+            {
+                "name": "Boulangerie Martin, fournil",
+                "type": "delivery",
+                "parent_id": self.customer.id,
+                "street": "14 quai Saint-Vincent",
+                "zip": "69001",
+                "city": "Lyon",
+                "country_id": self.env.ref("base.fr").id,
+            }
+        )
+        move = self._invoice(partner_shipping_id=site.id)
+        tree = self.assertFacturxValid(move)
+        self.assertIn("14 quai Saint-Vincent", self.text)
+        self.assertIn("3 place du Marché", self.text)
+        self.assertEqual(
+            self.values(
+                tree, "//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:LineOne/text()"
+            ),
+            ["14 quai Saint-Vincent"],
+        )
+
     def test_intra_eu_b2b_reverse_charge(self):
         tax_0 = self.tax_20.copy(
             {"name": "0% EU services", "amount": 0.0, "tax_scope": "service"}
