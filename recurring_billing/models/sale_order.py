@@ -787,31 +787,33 @@ class SaleOrder(models.Model):
     def _create_change_order(self, preview, adjustments):
         """A confirmed sale order billing the prorated ``adjustments``."""
         self.ensure_one()
+        # Line descriptions in the customer's language.
+        env = self.with_context(lang=self.partner_id.lang).env
         period_end = preview["period_end"]
         lines = []
         for change in adjustments:
             product = change["product"]
-            old = self.env["sale.order.line"]._format_quantity(change["old_quantity"])
-            new = self.env["sale.order.line"]._format_quantity(change["new_quantity"])
+            old = env["sale.order.line"]._format_quantity(change["old_quantity"])
+            new = env["sale.order.line"]._format_quantity(change["new_quantity"])
             if preview["billed"]:
-                name = self.env._(
+                name = env._(
                     "%(product)s: %(old)s → %(new)s from %(start)s to %(end)s",
                     product=product.display_name,
                     old=old,
                     new=new,
-                    start=format_date(self.env, preview["date"]),
-                    end=format_date(self.env, period_end),
+                    start=format_date(env, preview["date"]),
+                    end=format_date(env, period_end),
                 )
             else:
-                name = self.env._(
+                name = env._(
                     "%(product)s: %(old)s → %(new)s on %(date)s, "
                     "adjustment for %(start)s to %(end)s",
                     product=product.display_name,
                     old=old,
                     new=new,
-                    date=format_date(self.env, preview["date"]),
-                    start=format_date(self.env, preview["period_start"]),
-                    end=format_date(self.env, preview["date"] - timedelta(days=1)),
+                    date=format_date(env, preview["date"]),
+                    start=format_date(env, preview["period_start"]),
+                    end=format_date(env, preview["date"] - timedelta(days=1)),
                 )
             lines.append(
                 Command.create(
@@ -1117,7 +1119,9 @@ class SaleOrder(models.Model):
             "policy": self.recurring_template_id.proration_policy or "day",
         }
         lines = []
-        for line in self._get_recurring_lines():
+        # Descriptions (tiers, usage, proration) in the customer's language.
+        lang = self.partner_id.lang
+        for line in self._get_recurring_lines().with_context(lang=lang):
             usage_quantity = usage.get(line.product_id, (0.0,))[0]
             lines += line._prepare_recurring_invoice_lines(period, usage_quantity)
         if usage:

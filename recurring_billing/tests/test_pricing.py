@@ -184,6 +184,23 @@ class TestPricingModels(RecurringBillingCommon):
         # 30 used - 5 included = 25: 10 x 10.00 + 15 x 8.00
         self.assertAmounts(move, 220.0, 44.0, 264.0)
 
+    def test_invoice_lines_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["recurring_billing"], ["fr_FR"]
+        )
+        self.customer.lang = "fr_FR"
+        self._create_subscription("2025-03-01", lines=[(self.product_tiered, 60)])
+        move = self._run_engine("2025-03-01")
+        self.assertEqual(
+            sorted(move.invoice_line_ids.mapped("name")),
+            [
+                "Seats (graduated) (1 à 10)",
+                "Seats (graduated) (11 à 50)",
+                "Seats (graduated) (au-delà de 50)",
+            ],
+        )
+
     def test_bad_tiers_are_refused(self):
         cases = {
             "overlap or do not increase": [(10, 10.0), (10, 8.0), (0, 5.0)],
