@@ -555,30 +555,29 @@ class SaleOrder(models.Model):
 
     def _get_period_at(self, day):
         """The billing period that contains ``day``, among the current one and
-        the next one to invoice.
+        the next one to invoice, as the invoices bill it.
 
-        :return: ``(full_start, full_end, billed)``; ``billed`` tells whether an
-            invoice already covers that period (prepaid)
+        :return: ``(start, end, full_start, full_end, billed)`` as in
+            :meth:`_get_billing_period`; ``billed`` tells whether an invoice
+            already covers that period (prepaid)
         """
         self.ensure_one()
         plan = self.recurring_plan_id
         calendar_aligned = self.recurring_alignment == "calendar"
-        anchor_day = self.billing_anchor_day
         upcoming = self.next_invoice_date
+        candidates = []
         if upcoming:
-            previous = plan._previous_boundary(upcoming, anchor_day, calendar_aligned)
             if self.recurring_invoicing_mode == "postpaid":
-                if previous <= day < upcoming:
-                    return previous, upcoming - timedelta(days=1), False
-            elif day < upcoming:
-                if previous <= day:
-                    return previous, upcoming - timedelta(days=1), True
+                candidates.append((upcoming, False))
             else:
-                end = plan._next_boundary(
-                    upcoming, anchor_day, calendar_aligned
-                ) - timedelta(days=1)
-                if day <= end:
-                    return upcoming, end, False
+                previous = plan._previous_boundary(
+                    upcoming, self.billing_anchor_day, calendar_aligned
+                )
+                candidates += [(previous, True), (upcoming, False)]
+        for due_date, billed in candidates:
+            start, end, full_start, full_end = self._get_billing_period(due_date)
+            if start <= day <= end:
+                return start, end, full_start, full_end, billed
         raise UserError(
             self.env._(
                 "A change of subscription %(order)s must take effect in its current "
@@ -629,13 +628,17 @@ class SaleOrder(models.Model):
             and self.trial_end_date
             and change_date < self.trial_end_date
         )
-        full_start, full_end, billed = (
-            (change_date, change_date, False)
+        start, end, full_start, full_end, billed = (
+            (change_date, change_date, change_date, change_date, False)
             if in_trial
             else self._get_period_at(change_date)
         )
+        # Days counted from the start of the whole period, which the invoices
+        # prorate over.
         full_days = (full_end - full_start).days + 1
         offset = (change_date - full_start).days
+        first_billed = (start - full_start).days
+        last_billed = (end - full_start).days
         policy = self.recurring_template_id.proration_policy or "day"
         currency = self.currency_id
         lines = []
@@ -659,6 +662,7 @@ class SaleOrder(models.Model):
             )[:1]
             old_quantity = line.product_uom_qty if line else 0.0
             amount = 0.0
+            new_line = line
             if not in_trial and not product.recurring_usage:
                 if line:
                     old_amount = line._get_recurring_period_amount(old_quantity)
@@ -669,19 +673,21 @@ class SaleOrder(models.Model):
                     )
                     old_amount = 0.0
                     new_amount = new_line._get_recurring_period_amount(new_quantity)
-                difference = new_amount - old_amount
+                # The subscription's discount applies to the difference too.
+                discount = new_line.discount
+                difference = (new_amount - old_amount) * (1 - discount / 100.0)
                 if policy == "full":
                     amount = difference if billed else 0.0
                 elif policy == "day" and billed:
                     # The rest of a prepaid period is billed or credited now.
                     amount = prorate(
-                        difference, full_days, offset, full_days - 1, currency.round
+                        difference, full_days, offset, last_billed, currency.round
                     )
-                elif policy == "day" and offset:
+                elif policy == "day" and offset > first_billed:
                     # The next invoice bills the new quantity for the whole
                     # period: it gives back what the old one owed before.
                     amount = -prorate(
-                        difference, full_days, 0, offset - 1, currency.round
+                        difference, full_days, first_billed, offset - 1, currency.round
                     )
             lines.append(
                 {
@@ -706,8 +712,8 @@ class SaleOrder(models.Model):
             amount_total += taxes["total_included"]
         return {
             "date": change_date,
-            "period_start": full_start,
-            "period_end": full_end,
+            "period_start": start,
+            "period_end": end,
             "billed": billed,
             "currency": currency,
             "lines": lines,
@@ -821,7 +827,9 @@ class SaleOrder(models.Model):
                         "product_id": product.id,
                         "name": name,
                         "product_uom_qty": 1.0,
+                        # Net of the subscription's discount already.
                         "price_unit": change["amount"],
+                        "discount": 0.0,
                         "tax_id": [Command.set(change["taxes"].ids)],
                     }
                 )

@@ -460,6 +460,32 @@ class TestChangesAndProration(RecurringBillingCommon):
             [66.0],
         )
 
+    def test_change_in_a_calendar_first_period(self):
+        """Postpaid, calendar months, from 15 March: the first invoice bills
+        17 of 31 days; seats 3 -> 5 on 20 March owe back 5 of those days."""
+        template = self.template_monthly.copy(
+            {"invoicing_mode": "postpaid", "alignment": "calendar"}
+        )
+        sub = self._create_subscription("2025-03-15", template=template)
+        with freeze_time("2025-03-20"):
+            change = sub._subscription_change({self.product_seat: 5})
+        # -(round(24 x 19 / 31) - round(24 x 14 / 31)) = -(14.71 - 10.84)
+        self.assertEqual(change.order_line.price_unit, -3.87)
+        move = self._run_engine("2025-04-01")
+        # 30.00 and 60.00 for 17 of 31 days: 16.45 + 32.90, then -3.87
+        self.assertEqual(move.amount_untaxed, 45.48)
+
+    def test_change_keeps_the_subscription_discount(self):
+        sub, _first = self._january_subscription()
+        sub.order_line.filtered(
+            lambda line: line.product_id == self.product_seat
+        ).discount = 50.0
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change({self.product_seat: 5})
+        # Half of 16.26
+        self.assertEqual(change.invoice_ids.amount_untaxed, 8.13)
+        self.assertEqual(change.order_line.discount, 0.0)
+
     def test_bad_changes_are_refused(self):
         sub, _first = self._january_subscription()
         with self.assertRaisesRegex(ValidationError, "cannot be negative"):
