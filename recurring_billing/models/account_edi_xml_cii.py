@@ -88,30 +88,28 @@ class AccountEdiXmlCii(models.AbstractModel):
         PMD (late payment), PMT (recovery indemnity), AAB (early payment),
         the other legal mentions and the invoice's own note under none."""
         mentions = dict(invoice._get_fr_legal_mentions())
+        # In the customer's language, as the invoice is.
+        env = invoice.with_context(lang=invoice.partner_id.lang).env
         notes = []
         note = html2plaintext(invoice.narration or "").strip()
         if note:
             notes.append(("", note))
         notes.append(
-            (
-                "PMD",
-                mentions.get("late_payment") or self.env._("No late payment penalty."),
-            )
+            ("PMD", mentions.get("late_payment") or env._("No late payment penalty."))
         )
-        notes.append(
-            (
-                "PMT",
-                mentions.get("recovery_indemnity")
-                or self.env._(
-                    "No fixed recovery indemnity: the customer is not a professional."
-                ),
+        if mentions.get("recovery_indemnity"):
+            recovery = mentions["recovery_indemnity"]
+        elif invoice.commercial_partner_id.is_company:
+            recovery = env._("No fixed recovery indemnity.")
+        else:
+            recovery = env._(
+                "No fixed recovery indemnity: the customer is not a professional."
             )
-        )
+        notes.append(("PMT", recovery))
         notes.append(
             (
                 "AAB",
-                mentions.get("early_payment")
-                or self.env._("No early payment discount."),
+                mentions.get("early_payment") or env._("No early payment discount."),
             )
         )
         for key in ("seller", "vat_on_debits"):

@@ -1,13 +1,25 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 
 from ..tools.facturx_validation import validate_facturx
 
-# Legal cap of payment terms between professionals in France.
+# Legal cap of payment terms between professionals in France: 60 days from
+# the invoice date, or 45 days end of month.
 FR_MAX_PAYMENT_DAYS = 60
+
+
+def _fr_latest_due_date(invoice_date):
+    return max(
+        invoice_date + timedelta(days=FR_MAX_PAYMENT_DAYS),
+        invoice_date + timedelta(days=45) + relativedelta(day=31),
+    )
 
 
 class AccountMove(models.Model):
@@ -84,12 +96,15 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     def _post(self, soft=True):
-        self.filtered(
+        posted = super()._post(soft=soft)
+        # After Odoo's own _post, which sets the invoice and due dates; an
+        # error rolls the posting back.
+        posted.filtered(
             lambda move: move.is_sale_document()
             and move.l10n_fr_is_company_french
             and move.company_id.fr_check_customer_ids
         )._check_fr_customer_identifiers()
-        return super()._post(soft=soft)
+        return posted
 
     def _check_fr_customer_identifiers(self):
         """A company customer needs its VAT number in another EU country and
@@ -103,14 +118,13 @@ class AccountMove(models.Model):
             if (
                 move.invoice_date
                 and move.invoice_date_due
-                and (move.invoice_date_due - move.invoice_date).days
-                > FR_MAX_PAYMENT_DAYS
+                and move.invoice_date_due > _fr_latest_due_date(move.invoice_date)
             ):
                 raise UserError(
                     self.env._(
                         "Invoice %(invoice)s cannot be posted: between professionals "
-                        "payment is due within %(days)s days of the invoice date "
-                        "(Code de commerce, art. L441-10).",
+                        "payment is due within %(days)s days of the invoice date, or "
+                        "45 days end of month (Code de commerce, art. L441-10).",
                         invoice=move.display_name,
                         days=FR_MAX_PAYMENT_DAYS,
                     )

@@ -25,7 +25,12 @@ class AccountMoveSend(models.AbstractModel):
         else:
             xml_content = self.env["account.edi.xml.cii"]._export_invoice(invoice)[0]
         invoice_data["fr_facturx_xml"] = xml_content
-        failures = invoice._get_facturx_failures(xml_content)
+        try:
+            failures = invoice._get_facturx_failures(xml_content)
+        except (RuntimeError, ValueError) as error:
+            failures = [
+                self.env._("The Factur-X could not be checked: %(error)s", error=error)
+            ]
         if not failures:
             return
         title = self.env._(

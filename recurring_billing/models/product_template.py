@@ -50,7 +50,10 @@ class ProductTemplate(models.Model):
     )
 
     @api.constrains(
-        "recurring_pricing_model", "recurring_usage", "recurring_usage_included"
+        "recurring_pricing_model",
+        "recurring_usage",
+        "recurring_usage_included",
+        "recurring_tier_ids",
     )
     def _check_recurring_pricing(self):
         for product in self:

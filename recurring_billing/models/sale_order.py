@@ -124,7 +124,7 @@ class SaleOrder(models.Model):
         string="Recurring Amount",
         compute="_compute_recurring_amount_untaxed",
         store=True,
-        help="Untaxed amount invoiced every period, one-off lines excluded.",
+        help="Untaxed amount invoiced every period, one-off lines and usage excluded.",
     )
     subscription_invoice_count = fields.Integer(
         compute="_compute_subscription_invoice_count"
@@ -220,11 +220,23 @@ class SaleOrder(models.Model):
                 - timedelta(days=order.recurring_template_id.trial_reminder_days)
             )
 
-    @api.depends("order_line.price_subtotal", "order_line.product_id.recurring_invoice")
+    @api.depends(
+        "order_line.price_unit",
+        "order_line.product_uom_qty",
+        "order_line.discount",
+        "order_line.product_id.recurring_invoice",
+        "order_line.product_id.recurring_usage",
+        "order_line.product_id.recurring_pricing_model",
+    )
     def _compute_recurring_amount_untaxed(self):
+        """The untaxed amount of a whole period by each line's pricing model;
+        usage, unknown in advance, is left out."""
         for order in self:
             order.recurring_amount_untaxed = sum(
-                order._get_recurring_lines().mapped("price_subtotal")
+                line._get_recurring_period_amount(line.product_uom_qty)
+                * (1 - line.discount / 100.0)
+                for line in order._get_recurring_lines()
+                if not line.product_id.recurring_usage
             )
 
     def _compute_subscription_invoice_count(self):
@@ -859,7 +871,9 @@ class SaleOrder(models.Model):
         """Invoice (or credit) this change order now, and post it."""
         self.ensure_one()
         subscription = self.subscription_parent_id
-        move = self._create_invoices(final=True)
+        # Odoo's sale flow creates invoices as superuser (a salesman may
+        # invoice an order); what follows runs with the user's own rights.
+        move = self._create_invoices(final=True).sudo(False)
         period = {
             "subscription_period_start": preview["date"],
             "subscription_period_end": preview["period_end"],
@@ -876,11 +890,23 @@ class SaleOrder(models.Model):
                         date=format_date(self.env, original.invoice_date),
                     ),
                 )
-        move.write(vals)
-        move.invoice_line_ids.filtered(
+        move.sudo().write(vals)
+        move.sudo().invoice_line_ids.filtered(
             lambda line: line.display_type == "product"
         ).write(period)
-        move.action_post()
+        template = subscription.recurring_template_id
+        if (not template or template.auto_post) and self.env.user.has_group(
+            "account.group_account_invoice"
+        ):
+            move.action_post()
+        else:
+            # Left in draft for someone who may post invoices.
+            move.sudo().message_post(
+                body=self.env._(
+                    "Created in draft by the change of subscription %(order)s.",
+                    order=subscription.name,
+                )
+            )
         return move
 
     def _get_invoice_covering(self, day):
@@ -1116,7 +1142,10 @@ class SaleOrder(models.Model):
         usage_start = self.usage_billed_until or (
             self.trial_end_date or self.subscription_start_date
         )
-        usage = self._get_unbilled_usage(usage_start, usage_end)
+        metered = any(
+            line.product_id.recurring_usage for line in self._get_recurring_lines()
+        )
+        usage = self._get_unbilled_usage(usage_start, usage_end) if metered else {}
         period = {
             "start": period_start,
             "end": period_end,
@@ -1139,7 +1168,7 @@ class SaleOrder(models.Model):
             vals["recurring_usage_ids"] = [
                 Command.link(uid) for uid in usage_records.ids
             ]
-        if usage_end >= (usage_start or usage_end):
+        if metered and usage_end >= (usage_start or usage_end):
             self.usage_billed_until = usage_end + timedelta(days=1)
         # One-off lines (set-up fees...) and the adjustments of change orders
         # go on the first invoice that follows them.

@@ -5,3 +5,8 @@ from . import test_concurrency
 from . import test_multi_company
 from . import test_communications
 from . import test_simulation
+from . import test_pricing
+from . import test_pricing_properties
+from . import test_fr_invoice
+from . import test_facturx
+from . import test_facturx_validation

@@ -173,6 +173,15 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
             self._invoice(invoice_date_due="2025-04-30").invoice_date_due.isoformat(),
             "2025-04-30",
         )
+        # 45 days end of month: from 20 March, up to 31 May.
+        self.assertEqual(
+            self._invoice(
+                invoice_date="2025-03-20", invoice_date_due="2025-05-31"
+            ).state,
+            "posted",
+        )
+        with self.assertRaisesRegex(UserError, "45 days end of month"):
+            self._invoice(invoice_date="2025-03-20", invoice_date_due="2025-06-01")
         self.customer.siret = False
         self.company.fr_check_customer_ids = False
         self.assertEqual(self._invoice().state, "posted")

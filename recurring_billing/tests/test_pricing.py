@@ -75,7 +75,8 @@ class TestPricingModels(RecurringBillingCommon):
         )
 
     def test_flat_fee_ignores_the_quantity(self):
-        self._create_subscription("2025-03-01", lines=[(self.product_support, 3)])
+        sub = self._create_subscription("2025-03-01", lines=[(self.product_support, 3)])
+        self.assertEqual(sub.recurring_amount_untaxed, 50.0)
         move = self._run_engine("2025-03-01")
         self.assertAmounts(move, 50.0, 10.0, 60.0)
         self.assertEqual(move.invoice_line_ids.quantity, 1.0)
@@ -86,7 +87,8 @@ class TestPricingModels(RecurringBillingCommon):
         self.assertAmounts(move, 84.0, 16.8, 100.8)
 
     def test_tiered_prices_each_tier_separately(self):
-        self._create_subscription("2025-03-01", lines=[(self.product_tiered, 60)])
+        sub = self._create_subscription("2025-03-01", lines=[(self.product_tiered, 60)])
+        self.assertEqual(sub.recurring_amount_untaxed, 470.0)
         move = self._run_engine("2025-03-01")
         # 10 x 10.00 + 40 x 8.00 + 10 x 5.00
         self.assertAmounts(move, 470.0, 94.0, 564.0)
@@ -225,6 +227,11 @@ class TestPricingModels(RecurringBillingCommon):
                 )
         with self.assertRaisesRegex(ValidationError, "flat fee"), self.cr.savepoint():
             self.product_api.recurring_pricing_model = "flat"
+        with (
+            self.assertRaisesRegex(ValidationError, "at least one tier"),
+            self.cr.savepoint(),
+        ):
+            self.product_tiered.recurring_tier_ids = [Command.clear()]
 
     def test_bad_usage_is_refused(self):
         sub = self._create_subscription(
@@ -485,6 +492,31 @@ class TestChangesAndProration(RecurringBillingCommon):
         # Half of 16.26
         self.assertEqual(change.invoice_ids.amount_untaxed, 8.13)
         self.assertEqual(change.order_line.discount, 0.0)
+
+    def test_a_salesman_change_leaves_the_invoice_in_draft(self):
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Sam Seller",
+                "login": "sam.seller",
+                "email": "sam.seller@nuage-libre.example",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "groups_id": [
+                    Command.set(
+                        self.env.ref("sales_team.group_sale_salesman_all_leads").ids
+                    )
+                ],
+            }
+        )
+        sub, _first = self._january_subscription()
+        with freeze_time("2025-01-11"):
+            change = sub.with_user(salesman)._subscription_change(
+                {self.product_seat: 5}
+            )
+        upsell = change.sudo().invoice_ids
+        self.assertEqual(upsell.state, "draft")
+        self.assertEqual(upsell.amount_untaxed, 16.26)
+        self.assertEqual(upsell.subscription_id, sub)
 
     def test_bad_changes_are_refused(self):
         sub, _first = self._january_subscription()
