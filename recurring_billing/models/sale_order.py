@@ -420,6 +420,8 @@ class SaleOrder(models.Model):
                 )
             today = order._get_company_today()
             order._subscription_credit_unused(today)
+            if vals := order._prepare_final_usage_invoice_vals(today):
+                order._recurring_create_invoices([vals])
             order._subscription_close(today)
         self._send_subscription_mail("close")
         return True
@@ -1204,6 +1206,46 @@ class SaleOrder(models.Model):
         )
         return {product: (quantity, records) for product, quantity, records in groups}
 
+    def _prepare_final_usage_invoice_vals(self, end_date):
+        """Values of the last invoice of a prepaid subscription that closes on
+        ``end_date``: the usage recorded since the last invoice, which no
+        further period invoice will bill. ``None`` when there is none."""
+        self.ensure_one()
+        if self.recurring_invoicing_mode == "postpaid":
+            return None
+        metered = self._get_recurring_lines().filtered("product_id.recurring_usage")
+        usage_start = self.usage_billed_until or (
+            self.trial_end_date or self.subscription_start_date
+        )
+        usage = self._get_unbilled_usage(usage_start, end_date) if metered else {}
+        if not usage:
+            return None
+        period = {"usage_start": usage_start, "usage_end": end_date}
+        lines = []
+        for line in metered.with_context(lang=self.partner_id.lang):
+            usage_quantity = usage.get(line.product_id, (0.0,))[0]
+            lines += line._prepare_recurring_invoice_lines(period, usage_quantity)
+        self.usage_billed_until = end_date + timedelta(days=1)
+        if not lines:
+            return None
+        invoice_date = end_date + timedelta(days=1)
+        vals = self._prepare_invoice()
+        if not vals.get("invoice_payment_term_id"):
+            vals["invoice_date_due"] = invoice_date
+        usage_records = self.env["recurring.usage"].union(
+            *(records for _quantity, records in usage.values())
+        )
+        vals.update(
+            {
+                "invoice_date": invoice_date,
+                # No period of its own: the lines carry the usage period.
+                "subscription_id": self.id,
+                "recurring_usage_ids": [Command.link(uid) for uid in usage_records.ids],
+                "invoice_line_ids": [Command.create(line_vals) for line_vals in lines],
+            }
+        )
+        return vals
+
     def _recurring_prepare_due(self, today):
         """Renew, close and prepare the invoices of this subscription up to ``today``.
 
@@ -1229,6 +1271,8 @@ class SaleOrder(models.Model):
                 ):
                     self._subscription_renew()
                     continue
+                if vals := self._prepare_final_usage_invoice_vals(end_date):
+                    vals_list.append(vals)
                 self._subscription_close(end_date)
                 break
             if due_date > today:

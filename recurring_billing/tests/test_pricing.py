@@ -171,6 +171,39 @@ class TestPricingModels(RecurringBillingCommon):
         self.assertAmounts(third, 30.0, 6.0, 36.0)
         self.assertEqual(april_usage.move_id, third)
 
+    def test_last_prepaid_period_usage_is_billed_at_the_end(self):
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
+        )
+        self._run_engine("2025-03-01")
+        with freeze_time("2025-03-10"):
+            sub.action_subscription_cancel_at_period_end()
+        self._record_usage(sub, "2025-03-20", 6_000, "last-month")
+        moves = self._run_engine("2025-04-02")
+        self.assertEqual(sub.subscription_state, "closed")
+        # 6,000 - 1,000 included = 5,000 x 0.002 = 10.00, on a usage-only invoice.
+        self.assertEqual(len(moves), 1)
+        self.assertAmounts(moves, 10.0, 2.0, 12.0)
+        self.assertEqual(moves.invoice_date, date(2025, 4, 1))
+        self.assertEqual(moves.invoice_line_ids.product_id, self.product_api)
+        self.assertEqual(
+            moves.invoice_line_ids.subscription_period_end, date(2025, 3, 31)
+        )
+        self.assertEqual(moves.recurring_usage_ids.reference, "last-month")
+
+    def test_closing_now_bills_the_usage_so_far(self):
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
+        )
+        self._run_engine("2025-03-01")
+        self._record_usage(sub, "2025-03-05", 3_500, "early")
+        with freeze_time("2025-03-12"):
+            sub.action_subscription_close()
+        final = sub.subscription_invoice_ids.filtered("recurring_usage_ids")
+        # 3,500 - 1,000 = 2,500 x 0.002 = 5.00
+        self.assertAmounts(final, 5.0, 1.0, 6.0)
+        self.assertEqual(final.state, "posted")
+
     def test_usage_with_tiers_on_the_period_total(self):
         product = self._create_tiered_product("Storage GB", "tiered")
         product.write({"recurring_usage": True, "recurring_usage_included": 5})
