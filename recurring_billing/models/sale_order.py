@@ -600,18 +600,6 @@ class SaleOrder(models.Model):
             )
         )
 
-    def _get_change_taxes(self, product):
-        """Taxes of ``product`` on this subscription: those of its line, or the
-        product's, mapped by the fiscal position."""
-        self.ensure_one()
-        line = self._get_recurring_lines().filtered(
-            lambda line: line.product_id == product
-        )[:1]
-        if line:
-            return line.tax_id
-        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
-        return self.fiscal_position_id.map_tax(taxes)
-
     def _preview_subscription_change(self, quantities, change_date=None):
         """What setting the quantities of subscription products costs, from
         ``change_date`` (today by default) to the end of the billing period.
@@ -676,17 +664,16 @@ class SaleOrder(models.Model):
             )[:1]
             old_quantity = line.product_uom_qty if line else 0.0
             amount = 0.0
-            new_line = line
+            # A product not on the subscription yet is priced, discounted and
+            # taxed (fiscal position included) as Odoo would add it.
+            new_line = line or self.env["sale.order.line"].new(
+                {"order_id": self.id, "product_id": product.id}
+            )
             if not in_trial and not product.recurring_usage:
-                if line:
-                    old_amount = line._get_recurring_period_amount(old_quantity)
-                    new_amount = line._get_recurring_period_amount(new_quantity)
-                else:
-                    new_line = self.env["sale.order.line"].new(
-                        {"order_id": self.id, "product_id": product.id}
-                    )
-                    old_amount = 0.0
-                    new_amount = new_line._get_recurring_period_amount(new_quantity)
+                old_amount = (
+                    line._get_recurring_period_amount(old_quantity) if line else 0.0
+                )
+                new_amount = new_line._get_recurring_period_amount(new_quantity)
                 # The subscription's discount applies to the difference too.
                 discount = new_line.discount
                 difference = (new_amount - old_amount) * (1 - discount / 100.0)
@@ -710,7 +697,7 @@ class SaleOrder(models.Model):
                     "old_quantity": old_quantity,
                     "new_quantity": new_quantity,
                     "amount": currency.round(amount),
-                    "taxes": self._get_change_taxes(product),
+                    "taxes": new_line.tax_id,
                 }
             )
         amount_untaxed = amount_total = 0.0
@@ -736,6 +723,15 @@ class SaleOrder(models.Model):
             "amount_total": currency.round(amount_total),
         }
 
+    @api.model
+    def _get_change_adjustments(self, preview):
+        """The lines of a change preview that bill or credit something."""
+        return [
+            change
+            for change in preview["lines"]
+            if not preview["currency"].is_zero(change["amount"])
+        ]
+
     def _subscription_change(self, quantities, change_date=None):
         """Set the quantities of subscription products from ``change_date``
         (today by default) and bill or credit the difference for the rest of
@@ -758,18 +754,21 @@ class SaleOrder(models.Model):
             (change["product"], change["old_quantity"], change["new_quantity"])
             for change in preview["lines"]
         ]
+        new_lines = []
         for change in preview["lines"]:
             if change["line"]:
                 change["line"].product_uom_qty = change["new_quantity"]
             elif change["new_quantity"]:
-                self.order_line = [
+                new_lines.append(
                     Command.create(
                         {
                             "product_id": change["product"].id,
                             "product_uom_qty": change["new_quantity"],
                         }
                     )
-                ]
+                )
+        if new_lines:
+            self.order_line = new_lines
         changes = ", ".join(
             "%s %s → %s"  # noqa: UP031 - a list of values, not a sentence
             % (
@@ -786,11 +785,7 @@ class SaleOrder(models.Model):
                 changes=changes,
             )
         )
-        adjustments = [
-            change
-            for change in preview["lines"]
-            if not preview["currency"].is_zero(change["amount"])
-        ]
+        adjustments = self._get_change_adjustments(preview)
         if not adjustments:
             return self.browse()
         change_order = self._create_change_order(preview, adjustments)
@@ -966,11 +961,7 @@ class SaleOrder(models.Model):
             if not line.product_id.recurring_usage and line.product_uom_qty
         }
         preview = self._preview_subscription_change(quantities, day)
-        adjustments = [
-            change
-            for change in preview["lines"]
-            if not preview["currency"].is_zero(change["amount"])
-        ]
+        adjustments = self._get_change_adjustments(preview)
         if not preview["billed"] or not adjustments:
             return self.env["account.move"]
         change_order = self._create_change_order(preview, adjustments)
