@@ -12,7 +12,8 @@ identical monthly subscriptions due today (1 x 30.00 + 3 x 12.00, 20 % VAT:
 
   bare      plain Odoo: account.move.create(vals) + action_post(), one invoice
             at a time, committing every 100 invoices;
-  ours      recurring_billing: sale.order._cron_recurring_invoice(batch_size=100)
+  ours      recurring_billing: recurring.invoicing._cron_recurring_invoice(
+            batch_size=100)
             called until nothing is due, committing after each call (as the
             Odoo cron framework does);
   contract  OCA contract 18.0: contract.contract.cron_recurring_create_invoice()
@@ -719,13 +720,13 @@ def w_template(env, n_customers):
         {**product_vals, "name": "User seat", "list_price": 12.0}
     )
     plan = env.ref("recurring_billing.plan_monthly")
-    template = env["recurring.template"].create(
+    template = env["sale.order.template"].create(
         {
             "name": "Cloud monthly (benchmark)",
             "plan_id": plan.id,
             "auto_post": True,
             "invoicing_mode": "prepaid",
-            "line_ids": [
+            "sale_order_template_line_ids": [
                 Command.create({"product_id": cloud.id, "product_uom_qty": 1}),
                 Command.create({"product_id": seat.id, "product_uom_qty": 3}),
             ],
@@ -799,7 +800,7 @@ def w_prepare(env, method, n, batch_size):
                 [
                     {
                         "partner_id": pid,
-                        "recurring_template_id": data["template"],
+                        "sale_order_template_id": data["template"],
                         "subscription_start_date": today,
                         "order_line": [
                             Command.create(
@@ -930,7 +931,9 @@ def w_run(env, method, n, batch_size, profile):  # noqa: C901 - one timed sectio
             SO = env["sale.order"]
             max_calls = n // batch_size + 10
             while True:
-                SO._cron_recurring_invoice(batch_size=batch_size)
+                env["recurring.invoicing"]._cron_recurring_invoice(
+                    batch_size=batch_size
+                )
                 env.cr.commit()
                 calls += 1
                 if not SO.search_count(SO._get_subscriptions_to_invoice_domain()):

@@ -22,7 +22,7 @@ own Python process (in-process Odoo API, log level warn, SMTP stubbed):
   import   (timed) R recurring.usage records, spread evenly over the N
            subscriptions and the days of the previous month, created through
            the ORM by 1,000 with a commit after each batch;
-  billing  (timed, the headline figure) sale.order._cron_recurring_invoice(
+  billing  (timed, the headline figure) recurring.invoicing._cron_recurring_invoice(
            batch_size=100) called until nothing is due, committing after each
            call (as the cron framework does); then checked: N posted invoices,
            every usage record invoiced on its own subscription's invoice, and
@@ -279,7 +279,7 @@ def w_template(env, args):
             ],
         }
     )
-    template = env["recurring.template"].create(
+    template = env["sale.order.template"].create(
         {
             "name": "API plan",
             "plan_id": plan.id,
@@ -308,7 +308,7 @@ def w_setup(env, args):
 
     data = _data(env)
     SO = env["sale.order"]
-    today = SO._get_company_today(env.ref("base.main_company"))
+    today = env.ref("base.main_company")._get_today()
     due = _month_start(today)
     start = _month_start(due - datetime.timedelta(days=1))
     partners = data["partners"][: args.subscriptions]
@@ -320,7 +320,7 @@ def w_setup(env, args):
                 [
                     {
                         "partner_id": pid,
-                        "recurring_template_id": data["template"],
+                        "sale_order_template_id": data["template"],
                         "subscription_start_date": start,
                         "order_line": [
                             Command.create(
@@ -435,7 +435,7 @@ def w_bill(env, args):
     gc.collect()
     start = time.perf_counter()
     while True:
-        SO._cron_recurring_invoice(batch_size=args.batch_size)
+        env["recurring.invoicing"]._cron_recurring_invoice(batch_size=args.batch_size)
         env.cr.commit()
         calls += 1
         if not SO.search_count(SO._get_subscriptions_to_invoice_domain()):

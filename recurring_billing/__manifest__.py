@@ -4,7 +4,7 @@
     "name": "Recurring Billing",
     "summary": "Subscriptions on sale orders, invoiced every period by a safe, "
     "idempotent recurring-invoicing job",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "development_status": "Alpha",
     "category": "Sales/Subscriptions",
     "website": "https://github.com/recurring-billing/recurring-billing",
@@ -13,8 +13,14 @@
     "license": "AGPL-3",
     "installable": True,
     "external_dependencies": {"python": ["lxml", "factur-x", "pypdf", "saxonche"]},
-    "depends": ["sale_management", "l10n_fr_account", "account_edi_ubl_cii"],
+    "depends": [
+        "sale_management",
+        "l10n_fr_account",
+        "account_edi_ubl_cii",
+        "account_invoice_start_end_dates",
+    ],
     "data": [
+        "security/res_groups.xml",
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
         "data/ir_cron.xml",
@@ -23,7 +29,7 @@
         "data/recurring_plan_data.xml",
         "data/cii_facturx_templates.xml",
         "views/recurring_plan_views.xml",
-        "views/recurring_template_views.xml",
+        "views/sale_order_template_views.xml",
         "views/recurring_close_reason_views.xml",
         "views/product_template_views.xml",
         "wizards/recurring_change_views.xml",
@@ -37,7 +43,7 @@
     ],
     "demo": [
         "demo/res_company_demo.xml",
-        "demo/recurring_template_demo.xml",
+        "demo/sale_order_template_demo.xml",
         "demo/sale_order_demo.xml",
         "demo/recurring_usage_demo.xml",
     ],

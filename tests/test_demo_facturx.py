@@ -20,7 +20,9 @@ class TestDemoFacturx(TransactionCase):
             raise unittest.SkipTest("The database has no demo data.")
         SaleOrder = self.env["sale.order"].with_company(company)
         for _call in range(20):
-            SaleOrder._cron_recurring_invoice(batch_size=100)
+            self.env["recurring.invoicing"].with_company(
+                company
+            )._cron_recurring_invoice(batch_size=100)
             if not SaleOrder.search_count(
                 SaleOrder._get_subscriptions_to_invoice_domain()
             ):

@@ -15,7 +15,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDONS = {
-    "recurring_billing": {"odoo==18.0.*", "lxml", "factur-x", "pypdf", "saxonche"},
+    "recurring_billing": {
+        "odoo==18.0.*",
+        "odoo-addon-account_invoice_start_end_dates==18.0.*",
+        "lxml",
+        "factur-x",
+        "pypdf",
+        "saxonche",
+    },
     "recurring_billing_stripe": {
         "odoo==18.0.*",
         "odoo-addon-recurring_billing==18.0.*",

@@ -53,9 +53,9 @@ class AccountEdiXmlCii(models.AbstractModel):
             }
         for line_vals in vals["invoice_line_vals_list"]:
             line = line_vals["line"]
-            if line.subscription_period_start and line.subscription_period_end:
-                line_vals["billing_start"] = line.subscription_period_start
-                line_vals["billing_end"] = line.subscription_period_end
+            if line.start_date and line.end_date:
+                line_vals["billing_start"] = line.start_date
+                line_vals["billing_end"] = line.end_date
         return vals
 
     def _export_invoice_constraints(self, invoice, vals):

@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.osv import expression
 
 
 class ResCompany(models.Model):
@@ -50,3 +51,27 @@ class ResCompany(models.Model):
         "country without a VAT number, or for a French company customer "
         "without a SIREN (SIRET).",
     )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _get_today(self):
+        """Today in the company's time zone (its partner's), not in UTC."""
+        company = self[:1] or self.env.company
+        tz = company.sudo().partner_id.tz or self.env.user.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
+
+    @api.model
+    def _get_today_domain(self, field, operator):
+        """``field operator today``, with each company's own today, for
+        records that have a ``company_id``."""
+        return expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    (field, operator, company._get_today()),
+                ]
+                for company in self.sudo().search([])
+            ]
+        )

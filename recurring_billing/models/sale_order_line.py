@@ -53,7 +53,7 @@ class SaleOrderLine(models.Model):
                     unit_price,
                     order.currency_id,
                     order.company_id,
-                    order.date_order or order._get_company_today(),
+                    order.date_order or order.company_id._get_today(),
                     round=False,
                 ),
             )
@@ -151,10 +151,7 @@ class SaleOrderLine(models.Model):
             if qty <= 0:
                 continue
             name = f"{self.name} ({label})" if label else self.name
-            optional = {
-                "subscription_period_start": dates[0],
-                "subscription_period_end": dates[1],
-            }
+            optional = {"start_date": dates[0], "end_date": dates[1]}
             if prorated:
                 amount = prorate(
                     currency.round(qty * unit_price),

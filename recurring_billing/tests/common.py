@@ -83,11 +83,13 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
                 "vat": "FR44732829320",
             }
         )
-        cls.template_monthly = cls.env["recurring.template"].create(
+        cls.template_monthly = cls.env["sale.order.template"].create(
             {
                 "name": "Cloud monthly",
+                # Shared by every company, as quotation templates may be.
+                "company_id": False,
                 "plan_id": cls.plan_monthly.id,
-                "line_ids": [
+                "sale_order_template_line_ids": [
                     Command.create({"product_id": cls.product_cloud.id}),
                     Command.create(
                         {"product_id": cls.product_seat.id, "product_uom_qty": 3}
@@ -118,7 +120,7 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         order = cls.env["sale.order"].create(
             {
                 "partner_id": cls.customer.id,
-                "recurring_template_id": template.id,
+                "sale_order_template_id": template.id,
                 "subscription_start_date": start,
                 "order_line": [
                     Command.create({"product_id": product.id, "product_uom_qty": qty})
@@ -136,9 +138,10 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         """Run the recurring-invoicing job as if today were ``day``, to the end."""
         moves = self.env["account.move"]
         SaleOrder = self.env["sale.order"]
+        Invoicing = self.env["recurring.invoicing"]
         with freeze_time(day):
             for _call in range(50):
-                moves |= SaleOrder._cron_recurring_invoice(batch_size=batch_size)
+                moves |= Invoicing._cron_recurring_invoice(batch_size=batch_size)
                 if not SaleOrder.search_count(
                     SaleOrder._get_subscriptions_to_invoice_domain()
                 ):

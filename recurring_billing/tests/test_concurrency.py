@@ -43,7 +43,7 @@ class TestConcurrentRuns(TransactionCase):
                     "invoice_policy": "order",
                 }
             )
-            template = env["recurring.template"].create(
+            template = env["sale.order.template"].create(
                 {"name": "Concurrency", "plan_id": plan.id, "auto_post": False}
             )
             partner = env["res.partner"].create({"name": "Concurrency customer"})
@@ -52,7 +52,7 @@ class TestConcurrentRuns(TransactionCase):
                     {
                         "partner_id": partner.id,
                         "company_id": self.company_id,
-                        "recurring_template_id": template.id,
+                        "sale_order_template_id": template.id,
                         "subscription_start_date": TODAY,
                         "order_line": [Command.create({"product_id": product.id})],
                     }
@@ -91,7 +91,7 @@ class TestConcurrentRuns(TransactionCase):
             orders._action_cancel()
             orders.unlink()
             plan_id, product_id, template_id, partner_id = self.records
-            env["recurring.template"].browse(template_id).unlink()
+            env["sale.order.template"].browse(template_id).unlink()
             env["recurring.plan"].browse(plan_id).unlink()
             env["product.product"].browse(product_id).product_tmpl_id.unlink()
             env["res.partner"].browse(partner_id).unlink()
@@ -108,7 +108,9 @@ class TestConcurrentRuns(TransactionCase):
 
     def _run(self, env, batch_size=100):
         with freeze_time(TODAY):
-            return env["sale.order"]._cron_recurring_invoice(batch_size=batch_size)
+            return env["recurring.invoicing"]._cron_recurring_invoice(
+                batch_size=batch_size
+            )
 
     def test_two_workers_at_once_bill_each_period_once(self):
         cr_a = db_connect(self.env.cr.dbname).cursor()

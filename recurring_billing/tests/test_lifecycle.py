@@ -57,6 +57,42 @@ class TestLifecycle(RecurringBillingCommon):
         self.assertEqual(sub.subscription_invoice_count, 1)
         self.assertFalse(sub.next_invoice_date)
 
+    def test_notice_period_is_enforced(self):
+        """10 days of notice: cancelling on 15 January ends on 31 January; on
+        25 January, too late for 31 January, it ends on 28 February."""
+        template = self.template_monthly.copy({"notice_days": 10})
+        early = self._create_subscription("2025-01-01", template=template)
+        late = self._create_subscription("2025-01-01", template=template)
+        self._run_engine("2025-01-01")
+        with freeze_time("2025-01-15"):
+            self.assertEqual(early.subscription_cancel_date, date(2025, 1, 31))
+            early.action_subscription_cancel_at_period_end()
+        with freeze_time("2025-01-25"):
+            # Shown before confirming, then applied.
+            late.invalidate_recordset(["subscription_cancel_date"])
+            self.assertEqual(late.subscription_cancel_date, date(2025, 2, 28))
+            late.action_subscription_cancel_at_period_end()
+        self.assertEqual(early.subscription_end_date, date(2025, 1, 31))
+        self.assertEqual(late.subscription_end_date, date(2025, 2, 28))
+        self.assertIn("ends on 02/28/2025", late.message_ids[0].body)
+        february = self._run_engine("2025-02-01")
+        self.assertEqual(february.subscription_id, late)
+        self.assertPeriods(february, [("2025-02-01", "2025-02-01", "2025-02-28")])
+        self.assertEqual(early.subscription_state, "closed")
+        self.assertFalse(self._run_engine("2025-03-01"))
+        self.assertEqual(late.subscription_state, "closed")
+        self.assertEqual(late.subscription_end_date, date(2025, 2, 28))
+        self.assertEqual(
+            (early.subscription_invoice_count, late.subscription_invoice_count),
+            (1, 2),
+        )
+
+    def test_notice_period_without_notice_ends_at_period_end(self):
+        sub = self._create_subscription("2025-01-01")
+        self._run_engine("2025-01-01")
+        with freeze_time("2025-01-31"):
+            self.assertEqual(sub.subscription_cancel_date, date(2025, 1, 31))
+
     def test_close_now_and_reopen(self):
         sub = self._create_subscription("2025-01-10")
         self._run_engine("2025-01-10")

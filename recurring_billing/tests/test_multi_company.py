@@ -59,7 +59,7 @@ class TestMultiCompany(RecurringBillingCommon):
         template_b = self.template_monthly.copy({"company_id": self.company_b.id})
         self.assertNotIn(
             template_b,
-            self.env["recurring.template"].with_user(user_a).search([]),
+            self.env["sale.order.template"].with_user(user_a).search([]),
         )
 
     def test_today_is_each_company_local_date(self):
@@ -69,8 +69,8 @@ class TestMultiCompany(RecurringBillingCommon):
         sub_a = self._create_subscription("2025-04-01")
         sub_b = self._create_subscription("2025-04-01", company_id=self.company_b.id)
         with freeze_time("2025-03-31 12:00:00"):
-            self.assertEqual(sub_a._get_company_today(), date(2025, 4, 1))
-            self.assertEqual(sub_b._get_company_today(), date(2025, 3, 31))
+            self.assertEqual(sub_a.company_id._get_today(), date(2025, 4, 1))
+            self.assertEqual(sub_b.company_id._get_today(), date(2025, 3, 31))
         moves = self._run_engine("2025-03-31 12:00:00")
         self.assertIn(sub_a, moves.subscription_id)
         self.assertNotIn(sub_b, moves.subscription_id)

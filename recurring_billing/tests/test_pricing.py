@@ -161,8 +161,8 @@ class TestPricingModels(RecurringBillingCommon):
             lambda line: line.product_id == self.product_api
         )
         self.assertEqual(usage_line.quantity, 250_000)
-        self.assertEqual(usage_line.subscription_period_start, date(2025, 3, 1))
-        self.assertEqual(usage_line.subscription_period_end, date(2025, 3, 31))
+        self.assertEqual(usage_line.start_date, date(2025, 3, 1))
+        self.assertEqual(usage_line.end_date, date(2025, 3, 31))
         self.assertEqual(len(second.recurring_usage_ids), 2)
         self.assertFalse(april_usage.move_id)
         self.assertEqual(sub.usage_billed_until, date(2025, 4, 1))
@@ -186,9 +186,7 @@ class TestPricingModels(RecurringBillingCommon):
         self.assertAmounts(moves, 10.0, 2.0, 12.0)
         self.assertEqual(moves.invoice_date, date(2025, 4, 1))
         self.assertEqual(moves.invoice_line_ids.product_id, self.product_api)
-        self.assertEqual(
-            moves.invoice_line_ids.subscription_period_end, date(2025, 3, 31)
-        )
+        self.assertEqual(moves.invoice_line_ids.end_date, date(2025, 3, 31))
         self.assertEqual(moves.recurring_usage_ids.reference, "last-month")
 
     def test_closing_now_bills_the_usage_so_far(self):
@@ -208,7 +206,7 @@ class TestPricingModels(RecurringBillingCommon):
         product = self._create_tiered_product("Storage GB", "tiered")
         product.write({"recurring_usage": True, "recurring_usage_included": 5})
         template = self.template_monthly.copy(
-            {"invoicing_mode": "postpaid", "line_ids": False}
+            {"invoicing_mode": "postpaid", "sale_order_template_line_ids": False}
         )
         sub = self._create_subscription(
             "2025-03-01", template=template, lines=[(product, 1)]
@@ -329,7 +327,9 @@ class TestChangesAndProration(RecurringBillingCommon):
             recurring_invoice=True,
             invoice_policy="order",
         )
-        cls.template_monthly.addon_product_ids = cls.product_backup
+        cls.template_monthly.sale_order_template_option_ids = [
+            Command.create({"product_id": cls.product_backup.id})
+        ]
 
     def _january_subscription(self, template=None):
         sub = self._create_subscription("2025-01-01", template=template)
@@ -361,12 +361,8 @@ class TestChangesAndProration(RecurringBillingCommon):
             (upsell.amount_untaxed, upsell.amount_tax, upsell.amount_total),
             (16.26, 3.25, 19.51),
         )
-        self.assertEqual(
-            upsell.invoice_line_ids.subscription_period_start, date(2025, 1, 11)
-        )
-        self.assertEqual(
-            upsell.invoice_line_ids.subscription_period_end, date(2025, 1, 31)
-        )
+        self.assertEqual(upsell.invoice_line_ids.start_date, date(2025, 1, 11))
+        self.assertEqual(upsell.invoice_line_ids.end_date, date(2025, 1, 31))
         self.assertEqual(sub.order_line[1].product_uom_qty, 5)
         # February bills the new quantity, and nothing twice.
         february = self._run_engine("2025-02-01")
@@ -613,3 +609,86 @@ class TestChangesAndProration(RecurringBillingCommon):
         )
         late.line_ids[0].new_quantity = 2
         self.assertIn("current billing period", late.preview_note)
+
+
+@tagged("post_install", "-at_install")
+class TestChangePreviewTaxes(RecurringBillingCommon):
+    """The preview of a change is the change invoice, to the cent, whatever
+    the company's tax rounding and whether prices include the tax."""
+
+    def _january_subscription(self):
+        sub = self._create_subscription("2025-01-01")
+        first = self._run_engine("2025-01-01")
+        self.assertEqual(first.amount_untaxed, 66.0)
+        return sub, first
+
+    def _assert_preview_is_invoice(self, sub, quantities, expected):
+        preview = sub._preview_subscription_change(quantities, date(2025, 1, 11))
+        amounts = (
+            preview["amount_untaxed"],
+            preview["amount_tax"],
+            preview["amount_total"],
+        )
+        with freeze_time("2025-01-11"):
+            change = sub._subscription_change(quantities)
+        invoice = change.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(
+            amounts,
+            (invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total),
+        )
+        self.assertEqual(amounts, expected)
+        return invoice
+
+    def test_preview_with_global_tax_rounding(self):
+        self.company.tax_calculation_rounding_method = "round_globally"
+        premium = self._create_product(
+            name="Premium hosting",
+            type="service",
+            lst_price=49.99,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        extra = self._create_product(
+            name="Extra domain",
+            type="service",
+            lst_price=1.99,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        sub, _first = self._january_subscription()
+        # Cloud 30.00 credited for 21 days: -(30.00 - 9.68) = -20.32;
+        # Premium 49.99: 49.99 - 16.13 = 33.86; 7 extra domains at 1.99:
+        # 13.93 - 4.49 = 9.44; 1 more seat: 12.00 - 3.87 = 8.13.
+        invoice = self._assert_preview_is_invoice(
+            sub,
+            {self.product_cloud: 0, premium: 1, extra: 7, self.product_seat: 4},
+            (31.11, 6.22, 37.33),
+        )
+        self.assertEqual(
+            sorted(invoice.invoice_line_ids.mapped("price_subtotal")),
+            [-20.32, 8.13, 9.44, 33.86],
+        )
+
+    def test_preview_with_price_included_tax(self):
+        tax_included = self.tax_20.copy(
+            {"name": "TVA 20 % TTC", "price_include_override": "tax_included"}
+        )
+        product = self._create_product(
+            name="Consumer plan (VAT included)",
+            type="service",
+            lst_price=9.99,
+            recurring_invoice=True,
+            invoice_policy="order",
+            taxes_id=[Command.set(tax_included.ids)],
+        )
+        sub = self._create_subscription("2025-01-01", lines=[(product, 1)])
+        first = self._run_engine("2025-01-01")
+        self.assertEqual((first.amount_untaxed, first.amount_total), (8.32, 9.99))
+        # 2 more at 9.99 VAT included for 21 of 31 days:
+        # 19.98 - round(19.98 x 10 / 31) = 19.98 - 6.45 = 13.53 VAT included,
+        # 11.27 before VAT (13.53 / 1.2 = 11.275, rounded as Odoo does).
+        invoice = self._assert_preview_is_invoice(
+            sub, {product: 3}, (11.27, 2.26, 13.53)
+        )
+        self.assertEqual(invoice.invoice_line_ids.price_total, 13.53)

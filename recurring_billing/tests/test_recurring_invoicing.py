@@ -41,12 +41,8 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         lines = moves.invoice_line_ids.sorted("sequence")
         self.assertEqual(lines.mapped("quantity"), [1.0, 3.0])
         self.assertEqual(lines.mapped("price_subtotal"), [30.0, 36.0])
-        self.assertEqual(
-            set(lines.mapped("subscription_period_start")), {date(2025, 3, 10)}
-        )
-        self.assertEqual(
-            set(lines.mapped("subscription_period_end")), {date(2025, 4, 9)}
-        )
+        self.assertEqual(set(lines.mapped("start_date")), {date(2025, 3, 10)})
+        self.assertEqual(set(lines.mapped("end_date")), {date(2025, 4, 9)})
         self.assertEqual(lines.sale_line_ids, sub.order_line)
         self.assertEqual(sub.next_invoice_date, date(2025, 4, 10))
         self.assertEqual(sub.subscription_invoice_count, 1)
@@ -147,7 +143,7 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         sub = self._create_subscription("2025-05-05")
         move = self._run_engine("2025-05-05")
         vals = sub._prepare_recurring_invoice_vals(
-            date(2025, 5, 5), date(2025, 6, 4), date(2025, 5, 5)
+            date(2025, 5, 5), date(2025, 5, 5), date(2025, 6, 4)
         )
         with self.assertRaises(IntegrityError), self.cr.savepoint():
             self.env["account.move"].create(vals)
@@ -212,7 +208,7 @@ class TestRecurringInvoicing(RecurringBillingCommon):
             .invoice_line_ids.filtered(
                 lambda line: line.product_id == self.product_setup
             )
-            .subscription_period_start,
+            .start_date,
             False,
         )
         # The sales "Create Invoice" flow has nothing left to invoice.
@@ -277,7 +273,9 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         with self.assertRaisesRegex(ValidationError, "negative"):
             self.template_monthly.copy({"trial_days": -1})
         with self.assertRaisesRegex(ValidationError, "negative quantity"):
-            self.template_monthly.copy().line_ids[0].product_uom_qty = -2
+            self.template_monthly.copy().sale_order_template_line_ids[
+                0
+            ].product_uom_qty = -2
         with self.assertRaisesRegex(ValidationError, "at least one month"):
             self.template_monthly.copy({"term_type": "fixed", "term_duration": 0})
 
@@ -308,9 +306,9 @@ class TestRecurringInvoicing(RecurringBillingCommon):
             }
         )
         order = self.env["sale.order"].new(
-            {"partner_id": self.customer.id, "recurring_template_id": template.id}
+            {"partner_id": self.customer.id, "sale_order_template_id": template.id}
         )
-        order._onchange_recurring_template_id()
+        order._onchange_sale_order_template_id()
         self.assertEqual(order.recurring_plan_id, self.plan_monthly)
         self.assertTrue(order.is_subscription)
         self.assertEqual(order.payment_term_id, self.pay_terms_b)
@@ -331,14 +329,16 @@ class TestRecurringInvoicing(RecurringBillingCommon):
                 "done": 0,
             }
         )
-        SaleOrder = self.env["sale.order"].with_context(ir_cron_progress_id=progress.id)
+        Invoicing = self.env["recurring.invoicing"].with_context(
+            ir_cron_progress_id=progress.id
+        )
         with freeze_time("2025-01-01"):
-            moves = SaleOrder._cron_recurring_invoice(batch_size=2)
+            moves = Invoicing._cron_recurring_invoice(batch_size=2)
         self.assertEqual(len(moves), 2)
         self.assertEqual((progress.done, progress.remaining), (2, 3))
         with freeze_time("2025-01-01"):
-            SaleOrder._cron_recurring_invoice(batch_size=2)
-            SaleOrder._cron_recurring_invoice(batch_size=2)
+            Invoicing._cron_recurring_invoice(batch_size=2)
+            Invoicing._cron_recurring_invoice(batch_size=2)
         self.assertEqual((progress.done, progress.remaining), (1, 0))
 
 

@@ -46,9 +46,7 @@ class RecurringChange(models.TransientModel):
         lines = subscription._get_recurring_lines().filtered(
             lambda line: not line.product_id.recurring_usage
         )
-        products = (
-            lines.product_id | subscription.recurring_template_id.addon_product_ids
-        )
+        products = lines.product_id | subscription._get_addon_products()
         res["line_ids"] = []
         for product in products:
             quantity = sum(
@@ -99,7 +97,7 @@ class RecurringChange(models.TransientModel):
             return self.env._("Adjusted on the next invoice of the subscription.")
         if preview["amount_total"] < 0:
             return self.env._("Credited now by a credit note.")
-        if self.subscription_id.recurring_template_id.upsell_billing == "next_invoice":
+        if self.subscription_id.sale_order_template_id.upsell_billing == "next_invoice":
             return self.env._("Billed on the next invoice of the subscription.")
         return self.env._("Invoiced now.")
 

@@ -3,7 +3,7 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.sale_order import BILLABLE_STATES
+from ..models.recurring_subscription_billing import BILLABLE_STATES
 
 
 class RecurringSimulation(models.TransientModel):

@@ -19,7 +19,7 @@ class SaleOrder(models.Model):
         """
         moves = self.env["account.move"]
         for orders in self.grouped("company_id").values():
-            day = today or orders[:1]._get_company_today()
+            day = today or orders.company_id._get_today()
             moves |= moves.search(
                 moves._get_overdue_subscription_invoices_domain(day)
                 + [("subscription_id", "in", orders.ids)],

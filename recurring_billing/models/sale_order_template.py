@@ -15,25 +15,25 @@ DEFAULT_MAIL_TEMPLATES = {
 }
 
 
-class RecurringTemplate(models.Model):
-    _name = "recurring.template"
-    _description = "Subscription Template"
-    _order = "sequence, id"
-    _check_company_auto = True
+class SaleOrderTemplate(models.Model):
+    """A quotation template with a recurring plan is a subscription template:
+    its lines are the subscription's lines, its optional products the add-ons
+    a subscriber may add or remove at any time."""
+
+    _inherit = "sale.order.template"
 
     # ------------------------------------------------------------
     # FIELDS
     # ------------------------------------------------------------
 
-    name = fields.Char(required=True, translate=True)
-    active = fields.Boolean(default=True)
-    sequence = fields.Integer(default=10)
-    company_id = fields.Many2one("res.company", index=True)
     plan_id = fields.Many2one(
-        "recurring.plan", required=True, check_company=True, ondelete="restrict"
-    )
-    line_ids = fields.One2many(
-        "recurring.template.line", "template_id", string="Lines", copy=True
+        "recurring.plan",
+        string="Recurring Plan",
+        check_company=True,
+        ondelete="restrict",
+        index="btree_not_null",
+        help="Quotations made from this template are subscriptions invoiced "
+        "on this plan. Leave empty for one-off quotations.",
     )
     trial_days = fields.Integer(
         string="Trial (days)",
@@ -71,7 +71,9 @@ class RecurringTemplate(models.Model):
     )
     notice_days = fields.Integer(
         string="Notice Period (days)",
-        help="Days before the end of a term by which the customer must cancel.",
+        help="Days between a cancellation and the end of the period it takes "
+        "effect at: a cancellation that comes later ends the subscription at "
+        "the end of a following period.",
     )
     renewal_reminder_days = fields.Integer(
         default=30,
@@ -80,13 +82,6 @@ class RecurringTemplate(models.Model):
     )
     payment_term_id = fields.Many2one(
         "account.payment.term", check_company=True, ondelete="restrict"
-    )
-    journal_id = fields.Many2one(
-        "account.journal",
-        string="Invoice Journal",
-        domain="[('type', '=', 'sale')]",
-        check_company=True,
-        ondelete="restrict",
     )
     auto_post = fields.Boolean(
         string="Post Invoices Automatically",
@@ -123,15 +118,6 @@ class RecurringTemplate(models.Model):
         help="When a prepaid subscription is closed before the end of its "
         "period, issue a credit note for the days not used.",
     )
-    addon_product_ids = fields.Many2many(
-        "product.product",
-        string="Add-ons",
-        check_company=True,
-        domain="[('sale_ok', '=', True), ('recurring_invoice', '=', True)]",
-        help="Optional subscription products that the customer or a salesperson "
-        "can add to or remove from a subscription at any time.",
-    )
-
     trial_reminder_days = fields.Integer(
         default=3,
         help="Days before the end of the trial at which the customer is reminded.",

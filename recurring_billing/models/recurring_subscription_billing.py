@@ -1,0 +1,341 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
+from odoo import Command, api, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+
+# States in which the engine still has something to do: invoice, renew or close.
+BILLABLE_STATES = ("trial", "active", "to_close")
+
+
+class RecurringSubscriptionBilling(models.AbstractModel):
+    """What one subscription bills: its periods due, renewals and closing,
+    and the values of its invoices. The run over many subscriptions (batches,
+    locks, fallback) is ``recurring.invoicing``."""
+
+    _name = "recurring.subscription.billing"
+    _description = "Subscription Billing Periods and Invoices"
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: BILLING PERIODS
+    # ------------------------------------------------------------
+
+    def _get_next_period_start(self, day):
+        """Start of the billing period that follows the one containing ``day``,
+        by the subscription's plan, anchor day and alignment."""
+        self.ensure_one()
+        return self.recurring_plan_id._next_boundary(
+            day, self.billing_anchor_day, self.recurring_alignment == "calendar"
+        )
+
+    def _get_previous_period_start(self, day):
+        """Start of the billing period that precedes the one starting on ``day``."""
+        self.ensure_one()
+        return self.recurring_plan_id._previous_boundary(
+            day, self.billing_anchor_day, self.recurring_alignment == "calendar"
+        )
+
+    def _get_billing_period(self, due_date):
+        """(start, end, full_start, full_end) of the period invoiced on ``due_date``.
+
+        ``start`` and ``end`` are the dates billed; ``full_start`` and
+        ``full_end`` the whole period they belong to, for proration.
+        """
+        self.ensure_one()
+        billing_start = self.trial_end_date or self.subscription_start_date
+        if self.recurring_invoicing_mode == "postpaid":
+            full_end = due_date - timedelta(days=1)
+            full_start = self._get_previous_period_start(due_date)
+        else:
+            next_start = self._get_next_period_start(due_date)
+            full_end = next_start - timedelta(days=1)
+            full_start = (
+                self._get_previous_period_start(next_start)
+                if self.recurring_alignment == "calendar"
+                else due_date
+            )
+        start = max(full_start, billing_start) if billing_start else full_start
+        end = full_end
+        if self.subscription_end_date:
+            end = min(end, self.subscription_end_date)
+        return start, end, full_start, full_end
+
+    def _get_period_at(self, day):
+        """The billing period that contains ``day``, among the current one and
+        the next one to invoice, as the invoices bill it.
+
+        :return: ``(start, end, full_start, full_end, billed)`` as in
+            :meth:`_get_billing_period`; ``billed`` tells whether an invoice
+            already covers that period (prepaid)
+        """
+        self.ensure_one()
+        upcoming = self.next_invoice_date
+        candidates = []
+        if upcoming:
+            if self.recurring_invoicing_mode == "postpaid":
+                candidates.append((upcoming, False))
+            else:
+                previous = self._get_previous_period_start(upcoming)
+                candidates += [(previous, True), (upcoming, False)]
+        for due_date, billed in candidates:
+            start, end, full_start, full_end = self._get_billing_period(due_date)
+            if start <= day <= end:
+                return start, end, full_start, full_end, billed
+        raise UserError(
+            self.env._(
+                "A change of subscription %(order)s must take effect in its current "
+                "billing period.",
+                order=self.name,
+            )
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: INVOICING
+    # ------------------------------------------------------------
+
+    def _get_recurring_lines(self):
+        self.ensure_one()
+        return self.order_line.filtered(
+            lambda line: not line.display_type and line.product_id.recurring_invoice
+        )
+
+    def _check_recurring_invoiceable(self):
+        """Refuse what Odoo would invoice silently but an accountant would not."""
+        self.ensure_one()
+        archived = self.order_line.product_id.filtered(
+            lambda product: not product.active
+        )
+        if archived:
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s sells archived products: %(products)s. "
+                    "Replace them or restore them before the next invoice.",
+                    order=self.name,
+                    products=", ".join(archived.mapped("display_name")),
+                )
+            )
+
+    def _prepare_recurring_invoice_vals(
+        self, invoice_date, period_start=None, period_end=None, one_off_lines=True
+    ):
+        """Values of a subscription invoice dated ``invoice_date``, lines
+        included, or ``None`` when it would have no line.
+
+        - With a period: the invoice of that billing period (regular or caught
+          up), with the usage billed in arrears and, if ``one_off_lines``, the
+          one-off lines not invoiced yet (set-up fees, change adjustments);
+          only the first of several invoices prepared together may bill them,
+          as none of them is created yet.
+        - Without: the last invoice of a prepaid subscription that closed the
+          day before ``invoice_date``, billing the usage recorded since its
+          last invoice, which no further period invoice will bill.
+        """
+        self.ensure_one()
+        final = period_start is None
+        if final:
+            # Usage is billed in arrears: up to the last day of service.
+            usage_end = invoice_date - timedelta(days=1)
+            lines_to_bill = self._get_recurring_lines().filtered(
+                "product_id.recurring_usage"
+            )
+        else:
+            self._check_recurring_invoiceable()
+            # On a prepaid invoice, the usage recorded before the period
+            # starts; on a postpaid one, up to its end.
+            usage_end = (
+                period_end
+                if self.recurring_invoicing_mode == "postpaid"
+                else period_start - timedelta(days=1)
+            )
+            lines_to_bill = self._get_recurring_lines()
+        usage_start = self.usage_billed_until or (
+            self.trial_end_date or self.subscription_start_date
+        )
+        metered = any(line.product_id.recurring_usage for line in lines_to_bill)
+        usage = self._get_unbilled_usage(usage_start, usage_end) if metered else {}
+        if final and not usage:
+            return None
+        period = {
+            "usage_start": usage_start,
+            "usage_end": usage_end,
+            "policy": self.sale_order_template_id.proration_policy or "day",
+        }
+        if not final:
+            full_start, full_end = self._get_billing_period(invoice_date)[2:]
+            period.update(
+                start=period_start,
+                end=period_end,
+                full_start=full_start,
+                full_end=full_end,
+            )
+        lines = []
+        # Descriptions (tiers, usage, proration) in the customer's language.
+        for line in lines_to_bill.with_context(lang=self.partner_id.lang):
+            usage_quantity = usage.get(line.product_id, (0.0,))[0]
+            lines += line._prepare_recurring_invoice_lines(period, usage_quantity)
+        if metered and usage_end >= (usage_start or usage_end):
+            self.usage_billed_until = usage_end + timedelta(days=1)
+        if not final and one_off_lines:
+            # One-off lines (set-up fees...) and the adjustments of change
+            # orders go on the first invoice that follows them.
+            one_off = (self.order_line - self._get_recurring_lines()) | (
+                self.subscription_change_order_ids.filtered(
+                    lambda order: order.state == "sale"
+                ).order_line
+            )
+            lines += [
+                line._prepare_invoice_line()
+                for line in one_off
+                if not line.display_type and line.qty_to_invoice
+            ]
+        if final and not lines:
+            return None
+        vals = self._prepare_invoice()
+        if not vals.get("invoice_payment_term_id"):
+            # Without payment terms Odoo would make a caught-up invoice due
+            # on the day it is created; it is due on its own date.
+            vals["invoice_date_due"] = invoice_date
+        vals.update(
+            {
+                "invoice_date": invoice_date,
+                "subscription_id": self.id,
+                "invoice_line_ids": [Command.create(line_vals) for line_vals in lines],
+            }
+        )
+        if not final:
+            # A final usage invoice has no period of its own: its lines carry
+            # the usage period.
+            vals.update(
+                subscription_period_start=period_start,
+                subscription_period_end=period_end,
+            )
+        if usage:
+            usage_records = self.env["recurring.usage"].union(
+                *(records for _quantity, records in usage.values())
+            )
+            vals["recurring_usage_ids"] = [
+                Command.link(uid) for uid in usage_records.ids
+            ]
+        return vals
+
+    def _get_unbilled_usage(self, date_from, date_to):
+        """Usage recorded from ``date_from`` to ``date_to`` and not invoiced yet.
+
+        :return: ``{product: (total quantity, usage records)}``
+        """
+        self.ensure_one()
+        if not date_from or not date_to or date_to < date_from:
+            return {}
+        groups = self.env["recurring.usage"]._read_group(
+            [
+                ("subscription_id", "=", self.id),
+                ("move_id", "=", False),
+                ("date", ">=", date_from),
+                ("date", "<=", date_to),
+            ],
+            ["product_id"],
+            ["quantity:sum", "id:recordset"],
+        )
+        return {product: (quantity, records) for product, quantity, records in groups}
+
+    def _prepare_final_usage_invoice_vals(self, end_date):
+        """Values of the last invoice of a prepaid subscription that closes on
+        ``end_date`` (see :meth:`_prepare_recurring_invoice_vals`), or ``None``."""
+        self.ensure_one()
+        if self.recurring_invoicing_mode == "postpaid":
+            return None
+        return self._prepare_recurring_invoice_vals(end_date + timedelta(days=1))
+
+    def _recurring_prepare_due(self, today):
+        """Renew, close and prepare the invoices of this subscription up to ``today``.
+
+        Missed periods are caught up one invoice per period, oldest first. The
+        next invoice date moves past each period prepared: the caller must
+        create the invoices in the same transaction (see
+        ``recurring.invoicing._create_invoices``).
+        :return: the values of the invoices to create, oldest first
+        """
+        self.ensure_one()
+        template = self.sale_order_template_id
+        vals_list = []
+        while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+            due_date = self.next_invoice_date
+            start, end = self._get_billing_period(due_date)[:2]
+            end_date = self.subscription_end_date
+            if end_date and start > end_date:
+                if end_date >= today:
+                    break
+                if (
+                    self.subscription_state != "to_close"
+                    and template.term_type == "fixed"
+                    and template.auto_renew
+                ):
+                    self._subscription_renew()
+                    continue
+                if vals := self._prepare_final_usage_invoice_vals(end_date):
+                    vals_list.append(vals)
+                self._subscription_close(end_date)
+                break
+            if due_date > today:
+                break
+            if self.subscription_state == "trial":
+                self.subscription_state = "active"
+            vals = self._prepare_recurring_invoice_vals(
+                due_date, start, end, one_off_lines=not vals_list
+            )
+            # Nothing to bill (a part of a period not prorated): no empty invoice.
+            if vals["invoice_line_ids"]:
+                vals_list.append(vals)
+            # The invoice records the period; a tracking message per period in
+            # the chatter would only repeat it. Manual changes stay tracked.
+            self.with_context(
+                mail_notrack=True
+            ).next_invoice_date = self._get_next_period_start(due_date)
+        return vals_list
+
+    def _recurring_invoice_due(self, today):
+        """Renew, close and invoice this subscription up to ``today``.
+
+        :return: the invoices created
+        """
+        self.ensure_one()
+        return self.env["recurring.invoicing"]._create_invoices(
+            self._recurring_prepare_due(today)
+        )
+
+    def _recurring_flag_error(self, error):
+        """Record why the job could not bill this subscription, and tell someone."""
+        self.ensure_one()
+        message = str(error.args[0]) if getattr(error, "args", None) else str(error)
+        self.recurring_billing_error = message
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Recurring invoicing failed"),
+            note=message,
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    @api.model
+    def _get_subscriptions_to_invoice_domain(self):
+        """Subscriptions with an invoice due, a term to renew or to close today,
+        where "today" is each company's own local date."""
+        companies = self.env["res.company"]
+        return expression.AND(
+            [
+                [
+                    ("is_subscription", "=", True),
+                    ("state", "=", "sale"),
+                    ("subscription_state", "in", BILLABLE_STATES),
+                    ("next_invoice_date", "!=", False),
+                    ("recurring_billing_error", "=", False),
+                ],
+                expression.OR(
+                    [
+                        companies._get_today_domain("next_invoice_date", "<="),
+                        companies._get_today_domain("subscription_end_date", "<"),
+                    ]
+                ),
+            ]
+        )
