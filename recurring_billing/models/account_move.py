@@ -103,8 +103,24 @@ class AccountMove(models.Model):
             lambda move: move.is_sale_document()
             and move.l10n_fr_is_company_french
             and move.company_id.fr_check_customer_ids
+            and (
+                move.company_id.fr_check_all_invoices
+                or move._is_subscription_document()
+            )
         )._check_fr_customer_identifiers()
         return posted
+
+    def _is_subscription_document(self):
+        """A subscription invoice, the invoice of a change order, or a credit
+        note of either: what this module issues."""
+        self.ensure_one()
+        origin = self.reversed_entry_id or self
+        return bool(
+            origin.subscription_id
+            or origin.invoice_line_ids.sale_line_ids.order_id.filtered(
+                lambda order: order.is_subscription or order.subscription_parent_id
+            )
+        )
 
     def _check_fr_customer_identifiers(self):
         """A company customer needs its VAT number in another EU country and

@@ -47,9 +47,15 @@ class ResCompany(models.Model):
     fr_check_customer_ids = fields.Boolean(
         string="Require Customer Identifiers",
         default=True,
-        help="Refuse to post an invoice for a company customer in another EU "
-        "country without a VAT number, or for a French company customer "
-        "without a SIREN (SIRET).",
+        help="Refuse to post a subscription invoice (or a change order's "
+        "invoice, or their credit notes) for a company customer in another EU "
+        "country without a VAT number, for a French company customer without "
+        "a SIREN (SIRET), or with payment terms over the legal cap.",
+    )
+    fr_check_all_invoices = fields.Boolean(
+        string="Check Every Customer Invoice",
+        help="Apply the customer identifier and payment term checks to every "
+        "customer invoice of the company, not only to subscription invoices.",
     )
 
     # ------------------------------------------------------------

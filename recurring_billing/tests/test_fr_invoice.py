@@ -159,7 +159,51 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
             f"Credit note for invoice {move.name} of 03/01/2025.",
         )
 
+    def test_plain_invoices_are_not_checked_by_default(self):
+        """Installing subscriptions changes nothing of the company's other
+        invoices: a plain invoice to a company without SIRET, or with long
+        payment terms, posts as before."""
+        self.customer.siret = False
+        move = self._invoice(invoice_date_due="2025-06-30")
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(move.amount_total, 36.0)
+        self.customer_be.vat = False
+        self.assertEqual(self._invoice(partner=self.customer_be).state, "posted")
+
+    def test_subscription_invoice_needs_the_customer_siret(self):
+        self.customer.siret = False
+        sub = self._create_subscription("2025-03-10")
+        moves = self._run_engine("2025-03-10")
+        self.assertFalse(moves)
+        self.assertFalse(sub.subscription_invoice_ids)
+        self.assertIn("has no SIRET", sub.recurring_billing_error)
+        self.assertIn(self.customer.name, sub.recurring_billing_error)
+        # Once the SIRET is filled, the job bills the period.
+        self.customer.siret = "73282932000074"
+        sub.action_recurring_clear_error()
+        move = self._run_engine("2025-03-10")
+        self.assertEqual(move.state, "posted")
+        self.assertEqual(move.amount_total, 79.2)
+
+    def test_credit_note_of_subscription_invoice_is_checked(self):
+        self._create_subscription("2025-03-10")
+        move = self._run_engine("2025-03-10")
+        self.customer.siret = False
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"journal_id": move.journal_id.id, "date": "2025-03-12"})
+        )
+        credit = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        self.assertEqual(credit.state, "draft")
+        with self.assertRaisesRegex(UserError, "has no SIRET"), self.cr.savepoint():
+            credit.action_post()
+        credit.invalidate_recordset()
+        self.assertEqual(credit.state, "draft")
+
     def test_posting_needs_the_customer_identifiers(self):
+        """With the company setting on, every customer invoice is checked."""
+        self.company.fr_check_all_invoices = True
         self.customer.siret = False
         with self.assertRaisesRegex(UserError, "has no SIRET"):
             self._invoice()
