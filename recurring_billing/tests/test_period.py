@@ -93,7 +93,11 @@ class TestPeriodArithmetic(TransactionCase):
     def test_plan_refuses_non_positive_interval(self):
         Plan = self.env["recurring.plan"]
         for value in (0, -1):
-            with self.assertRaisesRegex(ValidationError, "at least one"):
+            with (
+                self.subTest(value=value),
+                self.assertRaisesRegex(ValidationError, "at least one"),
+                self.cr.savepoint(),
+            ):
                 Plan.create(
                     {
                         "name": "Broken",
@@ -101,6 +105,8 @@ class TestPeriodArithmetic(TransactionCase):
                         "billing_period_unit": "month",
                     }
                 )
+                self.env.flush_all()
+            self.assertFalse(Plan.search_count([("name", "=", "Broken")]))
         plan = Plan.create(
             {
                 "name": "Every 2 weeks",
@@ -114,3 +120,7 @@ class TestPeriodArithmetic(TransactionCase):
         self.assertEqual(plan.billing_period_display, "Every week")
         with self.assertRaises(ValidationError):
             plan.billing_period_value = 0
+            plan.flush_recordset()
+        plan.invalidate_recordset()
+        self.assertEqual(plan.billing_period_value, 1)
+        self.assertEqual(plan.billing_period_display, "Every week")

@@ -241,6 +241,7 @@ class TestPricingModels(RecurringBillingCommon):
             "cannot be negative": [(10, -1.0), (0, 5.0)],
             "at least one tier": [],
         }
+        Template = self.env["product.template"]
         for message, tiers in cases.items():
             with (
                 self.subTest(message),
@@ -256,33 +257,67 @@ class TestPricingModels(RecurringBillingCommon):
                         for up_to, price in tiers
                     ],
                 )
+                self.env.flush_all()
+            self.assertFalse(Template.search_count([("name", "=", "Bad tiers")]))
         with self.assertRaisesRegex(ValidationError, "flat fee"), self.cr.savepoint():
             self.product_api.recurring_pricing_model = "flat"
+            self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(self.product_api.recurring_pricing_model, "per_unit")
+        tiers = self.product_tiered.recurring_tier_ids
         with (
             self.assertRaisesRegex(ValidationError, "at least one tier"),
             self.cr.savepoint(),
         ):
             self.product_tiered.recurring_tier_ids = [Command.clear()]
+            self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(len(tiers), 3)
+        self.assertEqual(self.product_tiered.recurring_tier_ids, tiers)
+        self.assertEqual(tiers.exists(), tiers)
 
     def test_bad_usage_is_refused(self):
         sub = self._create_subscription(
             "2025-03-01", lines=[(self.product_cloud, 1), (self.product_api, 1)]
         )
-        self._record_usage(sub, "2025-03-02", 10, "ref-1")
-        with self.assertRaisesRegex(ValidationError, "outside subscription"):
-            self._record_usage(sub, "2025-02-27", 10)
-        with self.assertRaisesRegex(ValidationError, "ref-1 is already recorded"):
-            self._record_usage(sub, "2025-03-03", 10, "ref-1")
-        with self.assertRaisesRegex(ValidationError, "is not a metered product"):
-            self._record_usage(sub, "2025-03-03", 10, product=self.product_seat)
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
-            self._record_usage(sub, "2025-03-03", -1)
+        usage = self._record_usage(sub, "2025-03-02", 10, "ref-1")
+        Usage = self.env["recurring.usage"]
+        refused = [
+            ("outside subscription", ("2025-02-27", 10), {}),
+            ("ref-1 is already recorded", ("2025-03-03", 10, "ref-1"), {}),
+            (
+                "is not a metered product",
+                ("2025-03-03", 10),
+                {"product": self.product_seat},
+            ),
+            ("cannot be negative", ("2025-03-03", -1), {}),
+        ]
+        for message, args, kwargs in refused:
+            with (
+                self.subTest(message),
+                self.assertRaisesRegex(ValidationError, message),
+                self.cr.savepoint(),
+            ):
+                self._record_usage(sub, *args, **kwargs)
+                self.env.flush_all()
+            self.assertEqual(Usage.search([("subscription_id", "=", sub.id)]), usage)
         self._run_engine("2025-04-01")
-        with self.assertRaisesRegex(ValidationError, "already invoiced"):
+        self.assertTrue(usage.move_id)
+        with (
+            self.assertRaisesRegex(ValidationError, "already invoiced"),
+            self.cr.savepoint(),
+        ):
             self._record_usage(sub, "2025-03-30", 10)
+            self.env.flush_all()
+        self.assertEqual(Usage.search([("subscription_id", "=", sub.id)]), usage)
         sub.action_subscription_close()
-        with self.assertRaisesRegex(ValidationError, "running subscription"):
+        with (
+            self.assertRaisesRegex(ValidationError, "running subscription"),
+            self.cr.savepoint(),
+        ):
             self._record_usage(sub, "2025-04-01", 10)
+            self.env.flush_all()
+        self.assertEqual(Usage.search([("subscription_id", "=", sub.id)]), usage)
 
     def test_duplicate_usage_import_changes_nothing(self):
         sub = self._create_subscription(
@@ -455,8 +490,21 @@ class TestChangesAndProration(RecurringBillingCommon):
         self.assertEqual(removal.invoice_ids.move_type, "out_refund")
         self.assertEqual(removal.invoice_ids.amount_untaxed, 5.0)
         self.assertEqual(self._run_engine("2025-03-01").amount_untaxed, 66.0)
-        with self.assertRaisesRegex(UserError, "is not an add-on"):
+        changes = sub.subscription_change_order_count
+        cloud_quantity = sub.order_line.filtered(
+            lambda line: line.product_id == self.product_cloud
+        ).product_uom_qty
+        with self.assertRaisesRegex(UserError, "is not an add-on"), self.cr.savepoint():
             sub._subscription_add_addon(self.product_cloud)
+            self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(sub.subscription_change_order_count, changes)
+        self.assertEqual(
+            sub.order_line.filtered(
+                lambda line: line.product_id == self.product_cloud
+            ).product_uom_qty,
+            cloud_quantity,
+        )
 
     def test_immediate_cancellation_credits_unused_days(self):
         template = self.template_monthly.copy({"credit_on_close": True})

@@ -145,8 +145,14 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         vals = sub._prepare_recurring_invoice_vals(
             date(2025, 5, 5), date(2025, 5, 5), date(2025, 6, 4)
         )
-        with self.assertRaises(IntegrityError), self.cr.savepoint():
+        period_domain = [
+            ("subscription_id", "=", sub.id),
+            ("subscription_period_start", "=", date(2025, 5, 5)),
+        ]
+        with self.assertRaises(IntegrityError):
             self.env["account.move"].create(vals)
+            self.env.flush_all()
+        self.assertEqual(self.env["account.move"].search(period_domain), move)
         # A cancelled invoice frees its period: it can be billed again.
         move.button_draft()
         move.button_cancel()
@@ -264,20 +270,44 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(moves.mapped("state"), ["draft"])
 
     def test_bad_input_is_refused(self):
-        with self.assertRaisesRegex(UserError, "no subscription product"):
+        SaleOrder = self.env["sale.order"]
+        Template = self.env["sale.order.template"]
+        orders = SaleOrder.search_count([])
+        templates = Template.search_count([])
+        with (
+            self.assertRaisesRegex(UserError, "no subscription product"),
+            self.cr.savepoint(),
+        ):
             self._create_subscription("2025-01-01", lines=[(self.product_setup, 1)])
-        with self.assertRaisesRegex(ValidationError, "cannot end"):
+            self.env.flush_all()
+        self.assertEqual(SaleOrder.search_count([]), orders)
+        with self.assertRaisesRegex(ValidationError, "cannot end"), self.cr.savepoint():
             self._create_subscription(
                 "2025-01-01", subscription_end_date="2024-12-31", confirm=False
             )
-        with self.assertRaisesRegex(ValidationError, "negative"):
+            self.env.flush_all()
+        self.assertEqual(SaleOrder.search_count([]), orders)
+        with self.assertRaisesRegex(ValidationError, "negative"), self.cr.savepoint():
             self.template_monthly.copy({"trial_days": -1})
-        with self.assertRaisesRegex(ValidationError, "negative quantity"):
-            self.template_monthly.copy().sale_order_template_line_ids[
-                0
-            ].product_uom_qty = -2
-        with self.assertRaisesRegex(ValidationError, "at least one month"):
+            self.env.flush_all()
+        self.assertEqual(Template.search_count([]), templates)
+        template_line = self.template_monthly.copy().sale_order_template_line_ids[0]
+        with (
+            self.assertRaisesRegex(ValidationError, "negative quantity"),
+            self.cr.savepoint(),
+        ):
+            template_line.product_uom_qty = -2
+            template_line.flush_recordset()
+        template_line.invalidate_recordset()
+        self.assertEqual(template_line.product_uom_qty, 1.0)
+        templates = Template.search_count([])
+        with (
+            self.assertRaisesRegex(ValidationError, "at least one month"),
+            self.cr.savepoint(),
+        ):
             self.template_monthly.copy({"term_type": "fixed", "term_duration": 0})
+            self.env.flush_all()
+        self.assertEqual(Template.search_count([]), templates)
 
     def test_currency_must_match_the_pricelist(self):
         pricelist = self.env["product.pricelist"].create(
@@ -383,11 +413,9 @@ class TestPlanPrices(RecurringBillingCommon):
         )
         prices = Price._get_plan_prices(tmpl, self.plan_yearly, self.company)
         self.assertEqual(prices[tmpl].price, 280.0)
-        with (
-            self.assertRaises(IntegrityError),
-            mute_logger("odoo.sql_db"),
-            self.cr.savepoint(),
-        ):
+        prices = Price.search([("product_tmpl_id", "=", tmpl.id)])
+        self.assertEqual(sorted(prices.mapped("price")), [280.0, 300.0])
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
             Price.create(
                 {
                     "product_tmpl_id": tmpl.id,
@@ -395,7 +423,9 @@ class TestPlanPrices(RecurringBillingCommon):
                     "price": 310.0,
                 }
             )
-        with self.assertRaisesRegex(ValidationError, "negative"):
+            self.env.flush_all()
+        self.assertEqual(Price.search([("product_tmpl_id", "=", tmpl.id)]), prices)
+        with self.assertRaisesRegex(ValidationError, "negative"), self.cr.savepoint():
             Price.create(
                 {
                     "product_tmpl_id": tmpl.id,
@@ -403,6 +433,8 @@ class TestPlanPrices(RecurringBillingCommon):
                     "price": -1.0,
                 }
             )
+            self.env.flush_all()
+        self.assertEqual(Price.search([("product_tmpl_id", "=", tmpl.id)]), prices)
 
 
 @tagged("post_install", "-at_install")

@@ -21,6 +21,21 @@ class TestRecurringDunningLevel(RecurringDunningCommon):
             }
         )
 
+    def _company_levels(self):
+        """The levels of the test company, from the database."""
+        self.env.invalidate_all()
+        return self.env["recurring.dunning.level"].search(
+            [("company_id", "=", self.env.company.id)]
+        )
+
+    def _assert_levels_unchanged(self):
+        """The three levels of the set-up, in their order, and no other."""
+        self.assertEqual(self._company_levels(), self.levels)
+        self.assertEqual(
+            [(level.sequence, level.delay_days) for level in self.levels],
+            [(10, 3), (20, 10), (30, 20)],
+        )
+
     def test_default_company_is_current_company(self):
         level = self.env["recurring.dunning.level"].create(
             {"name": "Late", "sequence": 40, "delay_days": 30}
@@ -28,23 +43,45 @@ class TestRecurringDunningLevel(RecurringDunningCommon):
         self.assertEqual(level.company_id, self.env.company)
 
     def test_negative_delay_refused(self):
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+        with (
+            self.assertRaisesRegex(ValidationError, "cannot be negative"),
+            self.cr.savepoint(),
+        ):
             self._create_level("Before due", 1, -1)
+            self.env.flush_all()
+        self._assert_levels_unchanged()
 
     def test_zero_delay_accepted(self):
         level = self._create_level("On due date", 1, 0)
         self.assertEqual(level.delay_days, 0)
 
     def test_delay_must_increase_with_sequence(self):
+        # Each refused change is rolled back before the next one, so each
+        # refusal is due to its own change only.
         # After "Suspend" (D+20) in the order, but waiting less.
-        with self.assertRaisesRegex(ValidationError, "must therefore wait more days"):
+        with (
+            self.assertRaisesRegex(ValidationError, "must therefore wait more days"),
+            self.cr.savepoint(),
+        ):
             self._create_level("Last call", 40, 15)
+            self.env.flush_all()
+        self._assert_levels_unchanged()
         # Moving "Retry" (D+10) before "Reminder" (D+3).
-        with self.assertRaisesRegex(ValidationError, "must therefore wait more days"):
+        with (
+            self.assertRaisesRegex(ValidationError, "must therefore wait more days"),
+            self.cr.savepoint(),
+        ):
             self.level_retry.sequence = 5
+            self.env.flush_all()
+        self._assert_levels_unchanged()
         # Shortening "Suspend" to less than "Retry".
-        with self.assertRaisesRegex(ValidationError, "must therefore wait more days"):
+        with (
+            self.assertRaisesRegex(ValidationError, "must therefore wait more days"),
+            self.cr.savepoint(),
+        ):
             self.level_suspend.delay_days = 8
+            self.env.flush_all()
+        self._assert_levels_unchanged()
 
     def test_level_inserted_in_order_accepted(self):
         level = self._create_level("Second reminder", 15, 5)
@@ -67,15 +104,27 @@ class TestRecurringDunningLevel(RecurringDunningCommon):
 
     def test_archived_level_ignored_by_order_check(self):
         self.level_retry.active = False
-        self._create_level("Second reminder", 25, 7)
-        with self.assertRaisesRegex(ValidationError, "must therefore wait more days"):
+        level = self._create_level("Second reminder", 25, 7)
+        self.assertEqual(
+            self._company_levels(), self.level_reminder | level | self.level_suspend
+        )
+        with (
+            self.assertRaisesRegex(ValidationError, "must therefore wait more days"),
+            self.cr.savepoint(),
+        ):
             self.level_retry.active = True
+            self.env.flush_all()
+        self.assertEqual(
+            self._company_levels(), self.level_reminder | level | self.level_suspend
+        )
+        self.assertFalse(self.level_retry.active)
 
     @mute_logger("odoo.sql_db")
     def test_duplicate_delay_refused(self):
         with self.assertRaises(IntegrityError):
             self._create_level("Retry again", 25, 10)
             self.env.flush_all()
+        self._assert_levels_unchanged()
 
     def test_levels_isolated_per_company(self):
         company_2 = self.setup_other_company()["company"]
@@ -109,5 +158,9 @@ class TestRecurringDunningLevel(RecurringDunningCommon):
         self.assertEqual(levels.search([]), self.levels)
         with self.assertRaises(AccessError):
             levels.create({"name": "Late", "sequence": 40, "delay_days": 30})
+            self.env.flush_all()
+        self._assert_levels_unchanged()
         with self.assertRaises(AccessError):
             self.level_reminder.with_user(billing_user).delay_days = 4
+            self.env.flush_all()
+        self._assert_levels_unchanged()

@@ -90,14 +90,13 @@ class TestStripeEvent(RecurringStripeCommon):
             "event_type": "charge.refunded",
             "provider_id": self.stripe.id,
         }
-        self.Event.create(vals)
+        first = self.Event.create(vals)
+        domain = [("stripe_event_id", "=", "evt_1PtestRecurring0002")]
 
-        with (
-            self.assertRaises(psycopg2.IntegrityError),
-            mute_logger("odoo.sql_db"),
-            self.env.cr.savepoint(),
-        ):
+        with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
             self.Event.create(vals)
+            self.env.flush_all()
+        self.assertEqual(self.Event.search(domain), first)
 
     def test_provider_counts_its_events(self):
         self.Event._record_event(self.stripe, self.event_payload)
@@ -134,3 +133,7 @@ class TestStripeEvent(RecurringStripeCommon):
             self.Event.with_user(accountant).create(
                 {"stripe_event_id": "evt_forged", "provider_id": self.stripe.id}
             )
+            self.env.flush_all()
+        self.assertFalse(
+            self.Event.search_count([("stripe_event_id", "=", "evt_forged")])
+        )
