@@ -1,23 +1,38 @@
 #!/usr/bin/env python3
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The project's two commands.
+"""The project's commands.
+
+    python3 tasks.py install-odoo [--source PATH_OR_URL] [--target DIR] [--dry-run]
+        Install Odoo 18.0 for this python3, non-editable, with its standard
+        addons inside the package: clone the 18.0 branch of the upstream git
+        repository (shallow) into --target (default ~/odoo-18.0), or use the
+        Odoo 18.0 source directory given as --source; install the Debian build
+        packages when root, Odoo's requirements, then Odoo itself from a
+        temporary copy of the source. Nothing is written in this repository.
+        --dry-run prints the commands without running any.
 
     python3 tasks.py demo [--db NAME] [--no-serve] [--port 8069]
         Install the Python dependencies, create a demo database with the three
         addons and their demo data (a French SaaS company and its subscribers),
-        run the recurring-invoicing job for today, print a summary and serve
-        the Odoo web client on http://localhost:8069.
+        log admin into the demo company, run the recurring-invoicing job for
+        today, print a summary and serve the Odoo web client on
+        http://localhost:8069.
 
     python3 tasks.py test [--db NAME] [pytest arguments...]
         Create a fresh database, install the three addons, check the install
         log is free of errors and warnings, and run every test with
         pytest-odoo on that database. Exits non-zero on any failure.
 
-Both need Odoo 18.0 importable by this python3 and a PostgreSQL server.
+    python3 tasks.py readme [--check]
+        Generate each addon's README.rst from its readme/ fragments.
+
+demo and test need Odoo 18.0 importable by this python3 (they offer to run
+install-odoo when it is not) and a PostgreSQL server.
 """
 
 import argparse
+import contextlib
 import functools
 import getpass
 import importlib.util
@@ -55,17 +70,16 @@ LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE
 ODOO_MISSING = """\
 Odoo 18.0 cannot be imported by {python}.
 
-These addons run on Odoo 18.0 (Community). Install it for this interpreter,
-from the upstream source, non-editable so that addon wheels work beside it:
+These addons run on Odoo 18.0 (Community). One command installs it for this
+interpreter: it clones the 18.0 branch of {url}
+into {target}, installs its requirements, then Odoo itself, non-editable (so
+that addon wheels work beside it) with its standard addons inside the package:
 
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git odoo-18.0
-    cd odoo-18.0
-    {python} -m pip install -r requirements.txt
-    cp -r addons/* odoo/addons/     # ship the standard addons inside the package
-    {python} -m pip install --no-deps .
+    {python} tasks.py install-odoo
 
-(Debian/Ubuntu need libpq-dev, libldap2-dev and libsasl2-dev to build the
-requirements.) Then run this command again.
+--dry-run prints the commands without running them; --source PATH uses an
+Odoo 18.0 source directory you already have. README.rst, 'Install', gives the
+same steps by hand. Then run this command again.
 """
 
 
@@ -78,18 +92,55 @@ def fail(message, code=2):
     sys.exit(code)
 
 
+def python_command():
+    """How to call this interpreter: python3 when that is the one on PATH."""
+    on_path = shutil.which("python3")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(sys.executable):
+        return "python3"
+    return sys.executable
+
+
 def check_odoo():
     try:
         import odoo.release
     except ImportError:
-        fail(ODOO_MISSING.format(python=sys.executable))
+        print(
+            ODOO_MISSING.format(
+                python=python_command(),
+                url=load_installer().ODOO_GIT_URL,
+                target=load_installer().ODOO_TARGET,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        offer_odoo_install()
+        sys.exit(2)
     if odoo.release.version_info[:2] != (18, 0):
         fail(
             f"These addons need Odoo 18.0; this python3 has Odoo "
-            f"{odoo.release.version}. See README.rst, 'Install'."
+            f"{odoo.release.version}. `{python_command()} tasks.py install-odoo` "
+            "replaces it with 18.0; see README.rst, 'Install'."
         )
     odoo_addons_path()
     return odoo
+
+
+def offer_odoo_install():
+    """Ask whether to install Odoo now, when someone can answer (never in CI);
+    on yes, install it and run the same command again."""
+    if os.environ.get("CI") or not sys.stdin.isatty():
+        return
+    try:
+        answer = input("Install it now? [y/N] ")
+    except EOFError:
+        return
+    if answer.strip().lower() not in ("y", "yes"):
+        return
+    load_installer().install_odoo()
+    say("running the command again with Odoo installed")
+    os.execv(
+        sys.executable, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]]
+    )
 
 
 @functools.cache
@@ -238,16 +289,50 @@ def cmd_test(args, pytest_args):
     sys.exit(returncode)
 
 
-def run_job_for_today(db, port=8069):
-    """Run the recurring-invoicing job as ir.cron does (one batch per call, a
-    commit after each) and print what it did."""
-    import odoo
+@functools.cache
+def parse_odoo_config(db):
+    import odoo.tools
+
+    odoo.tools.config.parse_config(odoo_args(db) + ["--log-level=warn"])
+
+
+@contextlib.contextmanager
+def odoo_environment(db):
+    """A superuser environment on db, committed on success."""
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
 
-    odoo.tools.config.parse_config(odoo_args(db) + ["--log-level=warn"])
+    parse_odoo_config(db)
     with Registry(db).cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+        yield api.Environment(cr, SUPERUSER_ID, {})
+
+
+def log_admin_into_demo_company(db):
+    """Make the demo company admin's current company, so that the web client
+    opens on its subscriptions; the other companies stay allowed. Done here
+    rather than in demo data, which the test databases load too."""
+    from odoo import Command
+
+    with odoo_environment(db) as env:
+        company = env.ref("recurring_billing.res_company_nuage")
+        admin = env.ref("base.user_admin")
+        admin.write(
+            {
+                "company_ids": [Command.link(company.id)],
+                "company_id": company.id,
+            }
+        )
+        say(
+            f"admin logs into {company.name} (companies allowed: "
+            f"{', '.join(admin.company_ids.sorted('id').mapped('name'))})"
+        )
+
+
+def run_job_for_today(db, port=8069):
+    """Run the recurring-invoicing job as ir.cron does (one batch per call, a
+    commit after each) and print what it did."""
+    with odoo_environment(db) as env:
+        cr = env.cr
         # wkhtmltopdf fetches the report assets from the server being started.
         env["ir.config_parameter"].set_param("report.url", f"http://127.0.0.1:{port}")
         SaleOrder = env["sale.order"]
@@ -288,11 +373,15 @@ def cmd_demo(args, _extra):
     ensure_postgresql()
     recreate_database(args.db)
     install_addons(args.db, extra=["--load-language=fr_FR"])
+    log_admin_into_demo_company(args.db)
     say("running the recurring-invoicing job for today")
     run_job_for_today(args.db, args.port)
     if args.no_serve:
         return
-    say(f"serving Odoo on http://localhost:{args.port} (login admin, password admin)")
+    say(
+        f"serving Odoo on http://localhost:{args.port} (login admin, password "
+        "admin, in the demo company Nuage Libre SAS)"
+    )
     os.execv(
         sys.executable,
         [
@@ -304,6 +393,22 @@ def cmd_demo(args, _extra):
             f"--db-filter=^{args.db}$",
         ],
     )
+
+
+def load_installer():
+    """setup/install_odoo.py, which installs Odoo 18.0 (see install-odoo)."""
+    spec = importlib.util.spec_from_file_location(
+        "install_odoo", ROOT / "setup" / "install_odoo.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cmd_install_odoo(args, extra):
+    if extra:
+        fail(f"install-odoo: unknown arguments: {' '.join(extra)}")
+    load_installer().install_odoo(args.source, args.target, args.dry_run)
 
 
 README_SECTIONS = [
@@ -392,8 +497,28 @@ def cmd_readme(args, _extra):
 
 
 def main():
+    installer = load_installer()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    install = sub.add_parser(
+        "install-odoo", help="install Odoo 18.0 for this python3 (non-editable)"
+    )
+    install.add_argument(
+        "--source",
+        default=installer.ODOO_GIT_URL,
+        metavar="PATH_OR_URL",
+        help="an Odoo 18.0 source directory, used as is, or a git URL to clone "
+        f"(default {installer.ODOO_GIT_URL}, branch {installer.ODOO_BRANCH})",
+    )
+    install.add_argument(
+        "--target",
+        default=installer.ODOO_TARGET,
+        type=Path,
+        help=f"where to clone a git URL (default {installer.ODOO_TARGET})",
+    )
+    install.add_argument(
+        "--dry-run", action="store_true", help="print the commands, run none"
+    )
     demo = sub.add_parser("demo", help="demo database, job run for today, web client")
     demo.add_argument("--db", default="recurring_billing_demo")
     demo.add_argument("--no-serve", action="store_true", help="stop after the summary")
@@ -403,9 +528,13 @@ def main():
     readme = sub.add_parser("readme", help="generate each addon's README.rst")
     readme.add_argument("--check", action="store_true", help="fail if out of date")
     args, extra = parser.parse_known_args()
-    {"demo": cmd_demo, "test": cmd_test, "readme": cmd_readme}[args.command](
-        args, extra
-    )
+    commands = {
+        "install-odoo": cmd_install_odoo,
+        "demo": cmd_demo,
+        "test": cmd_test,
+        "readme": cmd_readme,
+    }
+    commands[args.command](args, extra)
 
 
 if __name__ == "__main__":
