@@ -195,6 +195,11 @@ class AccountMove(models.Model):
                     ),
                 )
             )
+        # The registered address, which Odoo prints in the page header only, and
+        # some wkhtmltopdf builds print no header.
+        address = company.partner_id._display_address(without_company=True)
+        if address_lines := list(filter(None, map(str.strip, address.splitlines()))):
+            seller.append(", ".join(address_lines))
         if company.fr_rcs:
             seller.append(company.fr_rcs)
         if company.siret:

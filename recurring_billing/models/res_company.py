@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.osv import expression
 
+from ..tools.wkhtmltopdf import wkhtmltopdf_lacks_patched_qt
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -57,6 +59,22 @@ class ResCompany(models.Model):
         help="Apply the customer identifier and payment term checks to every "
         "customer invoice of the company, not only to subscription invoices.",
     )
+
+    wkhtmltopdf_lacks_patched_qt = fields.Boolean(
+        string="PDF Renderer Without Patched Qt",
+        compute="_compute_wkhtmltopdf_lacks_patched_qt",
+        help="The server's wkhtmltopdf is built without patched Qt: PDFs have no "
+        "page header or footer and invoices are rendered one at a time.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    def _compute_wkhtmltopdf_lacks_patched_qt(self):
+        lacks_patched_qt = wkhtmltopdf_lacks_patched_qt()
+        for company in self:
+            company.wkhtmltopdf_lacks_patched_qt = lacks_patched_qt
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

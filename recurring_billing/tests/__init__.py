@@ -10,3 +10,4 @@ from . import test_pricing_properties
 from . import test_fr_invoice
 from . import test_facturx
 from . import test_facturx_validation
+from . import test_pdf_rendering

@@ -19,6 +19,7 @@ class FrenchInvoiceCommon(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._render_pdfs_without_http_server()
         cls.company.write(
             {
                 "siret": "33417522100012",
@@ -45,6 +46,21 @@ class FrenchInvoiceCommon(RecurringBillingCommon):
                 "vat": "BE0477472701",
                 "email": "factures@brasserie-bruxelloise.example",
             }
+        )
+
+    @classmethod
+    def _render_pdfs_without_http_server(cls):
+        """Render PDFs from their HTML alone, whatever HTTP server runs.
+
+        wkhtmltopdf loads the report's style sheets and scripts from
+        ``report.url`` (else ``web.base.url``), where another Odoo may answer,
+        or this very server under Odoo's test runner, which waits on the
+        test's own transaction for good. Port 1 (tcpmux) is one of the ports
+        WebKit, as every browser, refuses to load anything from: wkhtmltopdf
+        renders at once, without a connection attempt or an error, as it does
+        when no server runs at all."""
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "report.url", "http://127.0.0.1:1"
         )
 
     def _invoice(self, partner=None, lines=None, **vals):
@@ -100,7 +116,8 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
         mentions = self.mentions(move)
         self.assertEqual(
             mentions["seller"],
-            f"{self.company.name} - SAS - share capital 10,000.00\xa0€ - RCS Paris - "
+            f"{self.company.name} - SAS - share capital 10,000.00\xa0€ - "
+            "12 rue de la Paix, 75002 Paris, France - RCS Paris - "
             "SIREN 334175221 - SIRET 33417522100012 - VAT FR23334175221",
         )
         self.assertEqual(mentions["buyer_siren"], "Customer SIREN: 732829320")
@@ -241,6 +258,7 @@ class TestFrenchInvoice(FrenchInvoiceCommon):
         text = self.pdf_text(pdf)
         for expected in (
             "Provision of services",
+            "12 rue de la Paix, 75002 Paris, France",
             "SIREN 334175221",
             "SIRET 33417522100012",
             "RCS Paris",
