@@ -342,7 +342,11 @@ class AccountMove(models.Model):
                 "payment"
             )
             if mail_template:
-                move.with_context(force_send=True).message_post_with_source(
+                # Queued for Odoo's mail queue: never sent inside the
+                # reconciliation that pays the invoice.
+                move.with_context(
+                    mail_notify_force_send=False
+                ).message_post_with_source(
                     mail_template,
                     email_layout_xmlid="mail.mail_notification_layout",
                     subtype_xmlid="mail.mt_comment",

@@ -50,10 +50,10 @@ class RecurringInvoicing(models.AbstractModel):
         return SaleOrder.browse(row[0] for row in rows)
 
     @api.model
-    def _create_invoices(self, vals_list):
+    def _create_invoices(self, vals_list, post=True):
         """Create the subscription invoices of ``vals_list`` in one go per
-        company, post those whose template says so, and queue them for Odoo's
-        own sending job (PDF + email).
+        company, post those whose template says so (unless ``post`` is false),
+        and queue them for Odoo's own sending job (PDF + email).
 
         Odoo's invoice creation and posting work on recordsets: computes,
         sequence numbers, hashes and tracking are done once for the batch
@@ -72,8 +72,11 @@ class RecurringInvoicing(models.AbstractModel):
                 .create(company_vals)
             )
         to_post = moves.filtered(
-            lambda move: not move.subscription_id.sale_order_template_id
-            or move.subscription_id.sale_order_template_id.auto_post
+            lambda move: post
+            and (
+                not move.subscription_id.sale_order_template_id
+                or move.subscription_id.sale_order_template_id.auto_post
+            )
         )
         if to_post:
             to_post.action_post()
@@ -125,8 +128,13 @@ class RecurringInvoicing(models.AbstractModel):
                 )
                 subscription.invalidate_recordset()
             except Exception as error:  # noqa: BLE001 - isolate one bad record
+                # The traceback goes to the log for whoever debugs it; the
+                # user sees the reason on the subscription.
                 _logger.warning(
-                    "Subscription %s could not be invoiced: %s", subscription.id, error
+                    "Subscription %s could not be invoiced: %s",
+                    subscription.id,
+                    error,
+                    exc_info=True,
                 )
                 subscription.invalidate_recordset()
                 subscription._recurring_flag_error(error)

@@ -88,6 +88,18 @@ class RecurringPlan(models.Model):
             "year": self.env._("Every %(count)s years", count=value),
         }.get(unit, "")
 
+    def _get_months_per_period(self):
+        """How many months one period lasts: 12 for a yearly plan, 12 / 52
+        for a weekly one, 12 / 365 for a daily one."""
+        self.ensure_one()
+        value = self.billing_period_value
+        return {
+            "day": value * 12 / 365,
+            "week": value * 12 / 52,
+            "month": value,
+            "year": value * 12,
+        }[self.billing_period_unit]
+
     def _next_boundary(self, day, anchor_day=None, calendar_aligned=False):
         """Start of the period that follows the one containing ``day``."""
         self.ensure_one()

@@ -44,7 +44,16 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         ``full_end`` the whole period they belong to, for proration.
         """
         self.ensure_one()
-        billing_start = self.trial_end_date or self.subscription_start_date
+        billing_start = max(
+            filter(
+                None,
+                (
+                    self.trial_end_date or self.subscription_start_date,
+                    self.billing_resume_date,
+                ),
+            ),
+            default=False,
+        )
         if self.recurring_invoicing_mode == "postpaid":
             full_end = due_date - timedelta(days=1)
             full_start = self._get_previous_period_start(due_date)
@@ -118,7 +127,12 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             )
 
     def _prepare_recurring_invoice_vals(
-        self, invoice_date, period_start=None, period_end=None, one_off_lines=True
+        self,
+        invoice_date,
+        period_start=None,
+        period_end=None,
+        one_off_lines=True,
+        full_period=None,
     ):
         """Values of a subscription invoice dated ``invoice_date``, lines
         included, or ``None`` when it would have no line.
@@ -128,6 +142,9 @@ class RecurringSubscriptionBilling(models.AbstractModel):
           one-off lines not invoiced yet (set-up fees, change adjustments);
           only the first of several invoices prepared together may bill them,
           as none of them is created yet.
+          ``full_period`` is ``(start, end)`` of the whole period, for
+          proration, when it is not the period invoiced on ``invoice_date``
+          (the part of a postpaid period served before a pause).
         - Without: the last invoice of a prepaid subscription that closed the
           day before ``invoice_date``, billing the usage recorded since its
           last invoice, which no further period invoice will bill.
@@ -163,7 +180,9 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             "policy": self.sale_order_template_id.proration_policy or "day",
         }
         if not final:
-            full_start, full_end = self._get_billing_period(invoice_date)[2:]
+            full_start, full_end = (
+                full_period or self._get_billing_period(invoice_date)[2:]
+            )
             period.update(
                 start=period_start,
                 end=period_end,

@@ -31,8 +31,9 @@ class RecurringSubscriptionChange(models.AbstractModel):
             the product, a product not on the subscription is added
         :return: a dict: ``date``, ``period_start``, ``period_end``, ``billed``
             (the period is already invoiced), ``currency``, ``lines`` (one dict
-            per product: ``product``, ``line`` (sale.order.line or empty),
-            ``old_quantity``, ``new_quantity``, ``amount`` (untaxed, signed:
+            per product: ``product``, ``line`` (its first sale.order.line, or
+            empty), ``other_lines`` (its other lines), ``old_quantity`` (of
+            all its lines), ``new_quantity``, ``amount`` (untaxed, signed:
             positive is due by the customer), ``taxes``), ``amount_untaxed``,
             ``amount_tax``, ``amount_total``
         """
@@ -79,10 +80,14 @@ class RecurringSubscriptionChange(models.AbstractModel):
                         product=product.display_name,
                     )
                 )
-            line = self._get_recurring_lines().filtered(
+            # The product may be on several lines: the new quantity is the
+            # total of the product, set on its first line (the others go to
+            # zero), and what each line bills today is what changes.
+            product_lines = self._get_recurring_lines().filtered(
                 lambda line, product=product: line.product_id == product
-            )[:1]
-            old_quantity = line.product_uom_qty if line else 0.0
+            )
+            line = product_lines[:1]
+            old_quantity = sum(product_lines.mapped("product_uom_qty"))
             amount = 0.0
             # A product not on the subscription yet is priced, discounted and
             # taxed (fiscal position included) as Odoo would add it.
@@ -90,13 +95,18 @@ class RecurringSubscriptionChange(models.AbstractModel):
                 {"order_id": self.id, "product_id": product.id}
             )
             if not in_trial and not product.recurring_usage:
-                old_amount = (
-                    line._get_recurring_period_amount(old_quantity) if line else 0.0
+                # Net of each line's discount, as the invoices bill them.
+                old_amount = sum(
+                    product_line._get_recurring_period_amount(
+                        product_line.product_uom_qty
+                    )
+                    * (1 - product_line.discount / 100.0)
+                    for product_line in product_lines
                 )
-                new_amount = new_line._get_recurring_period_amount(new_quantity)
-                # The subscription's discount applies to the difference too.
-                discount = new_line.discount
-                difference = (new_amount - old_amount) * (1 - discount / 100.0)
+                new_amount = new_line._get_recurring_period_amount(new_quantity) * (
+                    1 - new_line.discount / 100.0
+                )
+                difference = new_amount - old_amount
                 if policy == "full":
                     amount = difference if billed else 0.0
                 elif policy == "day" and billed:
@@ -114,6 +124,7 @@ class RecurringSubscriptionChange(models.AbstractModel):
                 {
                     "product": product,
                     "line": line,
+                    "other_lines": product_lines - line,
                     "old_quantity": old_quantity,
                     "new_quantity": new_quantity,
                     "amount": currency.round(amount),
@@ -177,6 +188,7 @@ class RecurringSubscriptionChange(models.AbstractModel):
         for change in preview["lines"]:
             if change["line"]:
                 change["line"].product_uom_qty = change["new_quantity"]
+                change["other_lines"].product_uom_qty = 0.0
             elif change["new_quantity"]:
                 new_lines.append(
                     Command.create(

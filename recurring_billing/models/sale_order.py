@@ -5,10 +5,11 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
 from ..tools import anchor_day_of
+from .recurring_subscription_billing import BILLABLE_STATES
 
 SUBSCRIPTION_STATES = [
     ("draft", "Draft"),
@@ -84,6 +85,12 @@ class SaleOrder(models.Model):
     next_invoice_date = fields.Date(copy=False, tracking=True, index=True)
     subscription_end_date = fields.Date(string="End Date", copy=False, tracking=True)
     paused_since = fields.Date(copy=False)
+    billing_resume_date = fields.Date(
+        copy=False,
+        readonly=True,
+        help="The service resumed on this day after a pause: what was served "
+        "before the pause is billed, and periods are billed from this day.",
+    )
     billing_anchor_day = fields.Integer(
         copy=False,
         help="Day of the month on which periods start (31 means the last day).",
@@ -111,11 +118,23 @@ class SaleOrder(models.Model):
     subscription_invoice_ids = fields.One2many(
         "account.move", "subscription_id", string="Subscription Invoices"
     )
+    # Computed at each read, never stored: a tier price or a pricelist that
+    # changes changes it at once.
     recurring_amount_untaxed = fields.Monetary(
         string="Recurring Amount",
         compute="_compute_recurring_amount_untaxed",
-        store=True,
         help="Untaxed amount invoiced every period, one-off lines and usage excluded.",
+    )
+    recurring_monthly_amount = fields.Monetary(
+        string="Monthly Amount",
+        compute="_compute_recurring_amount_untaxed",
+        currency_field="company_currency_id",
+        help="The recurring amount for one month (a yearly amount divided by "
+        "twelve...), in the company's currency at today's rate: amounts of "
+        "different plans and currencies can be added up.",
+    )
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
     )
     subscription_invoice_count = fields.Integer(
         compute="_compute_subscription_invoice_count"
@@ -187,6 +206,7 @@ class SaleOrder(models.Model):
     @api.depends(
         "subscription_end_date",
         "sale_order_template_id.term_type",
+        "sale_order_template_id.auto_renew",
         "sale_order_template_id.renewal_reminder_days",
     )
     def _compute_renewal_reminder_date(self):
@@ -218,17 +238,41 @@ class SaleOrder(models.Model):
         "order_line.product_id.recurring_invoice",
         "order_line.product_id.recurring_usage",
         "order_line.product_id.recurring_pricing_model",
+        "order_line.product_id.recurring_tier_ids.up_to",
+        "order_line.product_id.recurring_tier_ids.unit_price",
+        "recurring_plan_id.billing_period_value",
+        "recurring_plan_id.billing_period_unit",
+        "currency_id",
     )
     def _compute_recurring_amount_untaxed(self):
-        """The untaxed amount of a whole period by each line's pricing model;
-        usage, unknown in advance, is left out."""
+        """The untaxed amount of a whole period by each line's pricing model,
+        and of one month in the company's currency; usage, unknown in
+        advance, is left out."""
         for order in self:
-            order.recurring_amount_untaxed = sum(
-                line._get_recurring_period_amount(line.product_uom_qty)
-                * (1 - line.discount / 100.0)
-                for line in order._get_recurring_lines()
-                if not line.product_id.recurring_usage
+            currency = order.currency_id
+            amount = (
+                currency.round(
+                    sum(
+                        line._get_recurring_period_amount(line.product_uom_qty)
+                        * (1 - line.discount / 100.0)
+                        for line in order._get_recurring_lines()
+                        if not line.product_id.recurring_usage
+                    )
+                )
+                if order.recurring_plan_id
+                else 0.0
             )
+            order.recurring_amount_untaxed = amount
+            monthly = 0.0
+            if amount and order.recurring_plan_id:
+                company = order.company_id or self.env.company
+                monthly = currency._convert(
+                    amount / order.recurring_plan_id._get_months_per_period(),
+                    company.currency_id,
+                    company,
+                    company._get_today(),
+                )
+            order.recurring_monthly_amount = monthly
 
     def _compute_subscription_invoice_count(self):
         counts = dict(
@@ -331,6 +375,7 @@ class SaleOrder(models.Model):
         return action
 
     def action_subscription_pause(self):
+        paused = self.browse()
         for order in self:
             if order.subscription_state not in ("trial", "active"):
                 raise UserError(
@@ -341,13 +386,14 @@ class SaleOrder(models.Model):
                         state=order._subscription_state_label(),
                     )
                 )
-            order.write(
-                {
-                    "subscription_state": "paused",
-                    "paused_since": order.company_id._get_today(),
-                }
-            )
-        self._send_subscription_mail("pause")
+            today = order.company_id._get_today()
+            if order._bills_served_part_on_pause(today):
+                order._bill_served_before_pause(today)
+            if order.subscription_state not in ("trial", "active"):
+                continue  # its term ended when its due periods were billed
+            order.write({"subscription_state": "paused", "paused_since": today})
+            paused |= order
+        paused._send_subscription_mail("pause")
         return True
 
     def action_subscription_resume(self):
@@ -361,7 +407,15 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             shift = today - order.paused_since
             vals = {"subscription_state": "active", "paused_since": False}
-            if order.next_invoice_date:
+            if order._bills_served_part_on_pause(order.paused_since):
+                # What was served before the pause is billed: a new period
+                # starts on the day the service resumes.
+                vals["billing_resume_date"] = today
+                if order.recurring_alignment == "anniversary":
+                    vals["billing_anchor_day"] = anchor_day_of(today)
+            elif order.next_invoice_date:
+                # Prepaid (or in trial): the days paid for and not served
+                # while paused push the next invoice back.
                 next_date = order.next_invoice_date + shift
                 vals["next_invoice_date"] = next_date
                 if order.recurring_alignment == "anniversary":
@@ -369,6 +423,8 @@ class SaleOrder(models.Model):
             if order.subscription_end_date:
                 vals["subscription_end_date"] = order.subscription_end_date + shift
             order.write(vals)
+            if "billing_resume_date" in vals:
+                order.next_invoice_date = order._get_next_period_start(today)
         self._send_subscription_mail("resume")
         return True
 
@@ -403,7 +459,12 @@ class SaleOrder(models.Model):
         return True
 
     def action_subscription_close(self):
-        """Close now, without waiting for the end of the period."""
+        """Close now, without waiting for the end of the period (sales
+        administrators: it may credit the unused days)."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                self.env._("Only sales administrators can close a subscription now.")
+            )
         for order in self:
             if order.subscription_state in ("draft", "closed", False):
                 raise UserError(
@@ -414,7 +475,7 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             order._subscription_credit_unused(today)
             if vals := order._prepare_final_usage_invoice_vals(today):
-                self.env["recurring.invoicing"]._create_invoices([vals])
+                order._create_invoices_as_user([vals])
             order._subscription_close(today)
         self._send_subscription_mail("close")
         return True
@@ -439,8 +500,14 @@ class SaleOrder(models.Model):
             if not order.next_invoice_date or order.next_invoice_date < today:
                 vals["next_invoice_date"] = today
                 vals["billing_anchor_day"] = anchor_day_of(today)
+            was_closed = order.subscription_state == "closed"
             order.write(vals)
-            order._subscription_set_term_end()
+            # A closed fixed term starts a new term on the day it is reopened;
+            # one that was to close at period end goes on with its term.
+            if was_closed:
+                order._subscription_set_term_end(term_start=today)
+            else:
+                order._subscription_set_term_end(running_on=today)
         return True
 
     def action_recurring_clear_error(self):
@@ -504,15 +571,25 @@ class SaleOrder(models.Model):
             order._subscription_set_term_end()
         self._send_subscription_mail("welcome")
 
-    def _subscription_set_term_end(self):
-        """Give fixed-term subscriptions without an end date their first term."""
+    def _subscription_set_term_end(self, term_start=None, running_on=None):
+        """Give fixed-term subscriptions without an end date their term: the
+        first one, or the one that starts on ``term_start``, or the term (first
+        or renewed) that runs on ``running_on``."""
         for order in self:
             template = order.sale_order_template_id
             if template.term_type != "fixed" or order.subscription_end_date:
                 continue
+            start = term_start or order.subscription_start_date
+            terms = 1
+            while (
+                running_on
+                and start + relativedelta(months=template.term_duration * terms)
+                <= running_on
+            ):
+                terms += 1
             order.subscription_end_date = (
-                order.subscription_start_date
-                + relativedelta(months=template.term_duration)
+                start
+                + relativedelta(months=template.term_duration * terms)
                 - timedelta(days=1)
             )
 
@@ -545,6 +622,64 @@ class SaleOrder(models.Model):
                     "close_reason_id": (reason or order.close_reason_id).id,
                 }
             )
+
+    def _create_invoices_as_user(self, vals_list):
+        """Create subscription invoices from a user's action (closing now,
+        pausing a postpaid subscription). As Odoo's sale flow does, a user who
+        may act on the subscription but not create invoices still gets them
+        created; they are posted only for a user who may post invoices, and
+        left in draft for an accountant otherwise."""
+        self.ensure_one()
+        may_post = self.env.user.has_group("account.group_account_invoice")
+        invoicing = self.env["recurring.invoicing"]
+        if not self.env["account.move"].has_access("create"):
+            invoicing = invoicing.sudo()
+        moves = invoicing._create_invoices(vals_list, post=may_post)
+        if not may_post:
+            for move in moves.sudo():
+                move.message_post(
+                    body=self.env._(
+                        "Created in draft from subscription %(order)s by "
+                        "%(user)s, who may not post invoices.",
+                        order=self.name,
+                        user=self.env.user.name,
+                    )
+                )
+        return moves.sudo(False)
+
+    def _bills_served_part_on_pause(self, pause_day):
+        """A postpaid subscription paused after its trial bills what it served
+        before the pause; a prepaid one (or one in trial) pushes its next
+        invoice back by the days paused instead."""
+        self.ensure_one()
+        return bool(
+            self.recurring_invoicing_mode == "postpaid"
+            and self.next_invoice_date
+            and not (self.trial_end_date and self.trial_end_date > pause_day)
+        )
+
+    def _bill_served_before_pause(self, pause_day):
+        """Bill a postpaid subscription paused on ``pause_day``: the periods
+        due, and the part of the current period served before the pause, so
+        that the periods its invoices show are the periods served."""
+        self.ensure_one()
+        vals_list = self._recurring_prepare_due(pause_day)
+        if self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+            start, end, full_start, full_end = self._get_billing_period(
+                self.next_invoice_date
+            )
+            if start < pause_day:
+                vals = self._prepare_recurring_invoice_vals(
+                    pause_day,
+                    start,
+                    min(end, pause_day - timedelta(days=1)),
+                    one_off_lines=not vals_list,
+                    full_period=(full_start, full_end),
+                )
+                if vals["invoice_line_ids"]:
+                    vals_list.append(vals)
+        if vals_list:
+            self._create_invoices_as_user(vals_list)
 
     def _get_cancellation_end_date(self, request_date=None):
         """Last day of service of a cancellation at period end asked on

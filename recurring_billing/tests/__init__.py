@@ -10,4 +10,6 @@ from . import test_pricing_properties
 from . import test_fr_invoice
 from . import test_facturx
 from . import test_facturx_validation
+from . import test_roles
+from . import test_review_defects
 from . import test_pdf_rendering

@@ -52,8 +52,13 @@ class RecurringSimulation(models.TransientModel):
                 lambda line, wizard=wizard: line.currency_id == wizard.currency_id
             )
             wizard.invoice_count = len(lines)
-            wizard.amount_untaxed = sum(in_currency.mapped("amount_untaxed"))
-            wizard.amount_total = sum(in_currency.mapped("amount_total"))
+            currency = wizard.currency_id
+            wizard.amount_untaxed = currency.round(
+                sum(in_currency.mapped("amount_untaxed"))
+            )
+            wizard.amount_total = currency.round(
+                sum(in_currency.mapped("amount_total"))
+            )
 
     # ------------------------------------------------------------
     # ACTION METHODS
@@ -109,7 +114,11 @@ class RecurringSimulation(models.TransientModel):
                 end_before = subscription.subscription_end_date
                 try:
                     with self.env.cr.savepoint():
-                        moves = subscription._recurring_invoice_due(self.date_until)
+                        # As the job does, whatever the sales administrator's
+                        # invoicing rights: nothing of it is kept.
+                        moves = subscription.sudo()._recurring_invoice_due(
+                            self.date_until
+                        )
                 except Exception as error:  # noqa: BLE001 - reported, not raised
                     results.append(
                         {
