@@ -9,7 +9,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date
 
 from ..tools import anchor_day_of
-from .recurring_subscription_billing import BILLABLE_STATES
 
 SUBSCRIPTION_STATES = [
     ("draft", "Draft"),
@@ -274,17 +273,6 @@ class SaleOrder(models.Model):
                 )
             order.recurring_monthly_amount = monthly
 
-    def _compute_subscription_invoice_count(self):
-        counts = dict(
-            self.env["account.move"]._read_group(
-                [("subscription_id", "in", self.ids)],
-                ["subscription_id"],
-                ["__count"],
-            )
-        )
-        for order in self:
-            order.subscription_invoice_count = counts.get(order, 0)
-
     @api.depends("subscription_change_order_ids")
     def _compute_subscription_change_order_count(self):
         for order in self:
@@ -347,10 +335,6 @@ class SaleOrder(models.Model):
     # ACTION METHODS
     # ------------------------------------------------------------
 
-    def action_view_subscription_invoices(self):
-        self.ensure_one()
-        return self.action_view_invoice(self.subscription_invoice_ids)
-
     def action_view_subscription_change_orders(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
@@ -360,18 +344,6 @@ class SaleOrder(models.Model):
                 "context": {"create": False},
             }
         )
-        return action
-
-    def action_view_subscription_usage(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "recurring_billing.recurring_usage_action"
-        )
-        action["domain"] = [("subscription_id", "=", self.id)]
-        action["context"] = {
-            "default_subscription_id": self.id,
-            "search_default_filter_to_invoice": 1,
-        }
         return action
 
     def action_subscription_pause(self):
@@ -622,77 +594,3 @@ class SaleOrder(models.Model):
                     "close_reason_id": (reason or order.close_reason_id).id,
                 }
             )
-
-    def _create_invoices_as_user(self, vals_list):
-        """Create subscription invoices from a user's action (closing now,
-        pausing a postpaid subscription). As Odoo's sale flow does, a user who
-        may act on the subscription but not create invoices still gets them
-        created; they are posted only for a user who may post invoices, and
-        left in draft for an accountant otherwise."""
-        self.ensure_one()
-        may_post = self.env.user.has_group("account.group_account_invoice")
-        invoicing = self.env["recurring.invoicing"]
-        if not self.env["account.move"].has_access("create"):
-            invoicing = invoicing.sudo()
-        moves = invoicing._create_invoices(vals_list, post=may_post)
-        if not may_post:
-            for move in moves.sudo():
-                move.message_post(
-                    body=self.env._(
-                        "Created in draft from subscription %(order)s by "
-                        "%(user)s, who may not post invoices.",
-                        order=self.name,
-                        user=self.env.user.name,
-                    )
-                )
-        return moves.sudo(False)
-
-    def _bills_served_part_on_pause(self, pause_day):
-        """A postpaid subscription paused after its trial bills what it served
-        before the pause; a prepaid one (or one in trial) pushes its next
-        invoice back by the days paused instead."""
-        self.ensure_one()
-        return bool(
-            self.recurring_invoicing_mode == "postpaid"
-            and self.next_invoice_date
-            and not (self.trial_end_date and self.trial_end_date > pause_day)
-        )
-
-    def _bill_served_before_pause(self, pause_day):
-        """Bill a postpaid subscription paused on ``pause_day``: the periods
-        due, and the part of the current period served before the pause, so
-        that the periods its invoices show are the periods served."""
-        self.ensure_one()
-        vals_list = self._recurring_prepare_due(pause_day)
-        if self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
-            start, end, full_start, full_end = self._get_billing_period(
-                self.next_invoice_date
-            )
-            if start < pause_day:
-                vals = self._prepare_recurring_invoice_vals(
-                    pause_day,
-                    start,
-                    min(end, pause_day - timedelta(days=1)),
-                    one_off_lines=not vals_list,
-                    full_period=(full_start, full_end),
-                )
-                if vals["invoice_line_ids"]:
-                    vals_list.append(vals)
-        if vals_list:
-            self._create_invoices_as_user(vals_list)
-
-    def _get_cancellation_end_date(self, request_date=None):
-        """Last day of service of a cancellation at period end asked on
-        ``request_date`` (today by default): the end of the current period,
-        or of the first later one that leaves the template's notice period."""
-        self.ensure_one()
-        request_date = request_date or self.company_id._get_today()
-        if not self.next_invoice_date:
-            return request_date
-        notice_days = self.sale_order_template_id.notice_days
-        next_start = self.next_invoice_date
-        while notice_days and next_start - timedelta(days=1) < request_date + timedelta(
-            days=notice_days
-        ):
-            next_start = self._get_next_period_start(next_start)
-        return max(next_start - timedelta(days=1), request_date)
