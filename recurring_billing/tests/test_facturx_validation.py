@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..tools.facturx_validation import (
+    _address_space_limited,
     validate_facturx,
     validate_schematron,
     validate_xsd,
@@ -138,6 +139,11 @@ class TestFacturxValidation(RecurringBillingCommon):
             "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
             "33417522100029",
         )
+        if _address_space_limited():
+            # Odoo's own runner applies limit_memory_hard to the tests'
+            # process too, where Saxon's native runtime cannot live: the
+            # comparison runs under pytest-odoo.
+            self.skipTest("Saxon cannot run in a process under limit_memory_hard")
         in_child = validate_facturx(xml, in_process=False)
         self.assertEqual(in_child, validate_facturx(xml, in_process=True))
         self.assertIn("BR-FR-10_BT-30", _ids(in_child["fr_ctc"]))
