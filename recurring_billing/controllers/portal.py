@@ -432,8 +432,7 @@ class SubscriptionPortal(CustomerPortal):
             if not (name and email and reference):
                 values.update(
                     error=request.env._(
-                        "Give your name, your email and the reference of your "
-                        "contract."
+                        "Give your name, your email and the reference of your contract."
                     ),
                     form=kw,
                 )

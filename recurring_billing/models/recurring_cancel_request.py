@@ -165,6 +165,4 @@ class RecurringCancelRequest(models.Model):
 
     @api.autovacuum
     def _gc_cancel_requests(self):
-        self.search(
-            [("create_date", "<", fields.Datetime.now() - RETENTION)]
-        ).unlink()
+        self.search([("create_date", "<", fields.Datetime.now() - RETENTION)]).unlink()

@@ -246,8 +246,15 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         order._portal_log(body, partner)
         # The confirmation leaves as soon as the cancellation is committed.
         new_messages = order.message_ids - messages_before
-        mails = self.env["mail.mail"].sudo().search(
-            [("mail_message_id", "in", new_messages.ids), ("state", "=", "outgoing")]
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id", "in", new_messages.ids),
+                    ("state", "=", "outgoing"),
+                ]
+            )
         )
         mails.send_after_commit()
 
@@ -263,7 +270,9 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         invoice_partner = self.sudo().partner_invoice_id
         commercial = invoice_partner.commercial_partner_id
         commercial_vals = {
-            key: vals.pop(key) for key in ("vat", "siret", "company_name") if key in vals
+            key: vals.pop(key)
+            for key in ("vat", "siret", "company_name")
+            if key in vals
         }
         for key in ("vat", "siret"):
             if key in commercial_vals and not commercial_vals[key] and commercial[key]:

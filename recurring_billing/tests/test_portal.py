@@ -3,6 +3,7 @@
 """The customer portal over HTTP: who may see and do what, and that every
 refused request leaves the subscription as it was."""
 
+import re
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -73,9 +74,7 @@ class TestPortalAccess(RecurringPortalCommon):
         self.assertNotIn(self.subscription.name, response.text)
         self.assertIn("/web/login", response.url)
         # The right token opens it without an account.
-        response = self.url_open(
-            f"{url}?access_token={self.subscription.access_token}"
-        )
+        response = self.url_open(f"{url}?access_token={self.subscription.access_token}")
         self.assertIn(self.subscription.name, response.text)
         csrf = self._csrf_token(
             f"{url}/cancel?access_token={self.subscription.access_token}"
@@ -183,9 +182,7 @@ class TestPortalActions(RecurringPortalCommon):
         )
         response = self._post("/change", quantities)
         self.assertIn("o_subscription_change_preview", response.text)
-        self.assertIn(
-            f"{preview['amount_total']:.2f}".replace("-", ""), response.text
-        )
+        self.assertIn(f"{preview['amount_total']:.2f}".replace("-", ""), response.text)
         # Nothing changes before the confirmation.
         self.assertEqual(
             self.subscription.order_line.filtered(
@@ -194,7 +191,7 @@ class TestPortalActions(RecurringPortalCommon):
             3,
         )
         response = self._post("/change/confirm", quantities)
-        self.assertIn("data-notice=\"changed\"", response.text)
+        self.assertIn('data-notice="changed"', response.text)
         lines = {
             line.product_id: line.product_uom_qty
             for line in self.subscription.order_line
@@ -252,7 +249,7 @@ class TestPortalActions(RecurringPortalCommon):
         self.assertEqual(self.subscription.subscription_state, "paused")
         self.assertEqual(self.subscription.paused_since, self.today)
         response = self._post("/resume")
-        self.assertIn("data-notice=\"resumed\"", response.text)
+        self.assertIn('data-notice="resumed"', response.text)
         self.assertEqual(self.subscription.subscription_state, "active")
 
     def test_cancel_at_period_end_with_notice_and_confirmation(self):
@@ -267,7 +264,7 @@ class TestPortalActions(RecurringPortalCommon):
         response = self._post(
             "/cancel/confirm", {"reason_id": str(reason.id), "comment": "Trop cher"}
         )
-        self.assertIn("data-notice=\"cancelled\"", response.text)
+        self.assertIn('data-notice="cancelled"', response.text)
         self.assertEqual(self.subscription.subscription_state, "to_close")
         self.assertEqual(self.subscription.subscription_end_date, expected_end)
         self.assertEqual(self.subscription.close_reason_id, reason)
@@ -322,7 +319,11 @@ class TestPortalActions(RecurringPortalCommon):
         self.assertEqual(self.customer.street, "3 place du Marché")
         response = self._post(
             "/billing",
-            {"vat": "FR23334175221", "street": "8 rue Neuve", "siret": "12345678900001"},
+            {
+                "vat": "FR23334175221",
+                "street": "8 rue Neuve",
+                "siret": "12345678900001",
+            },
         )
         self.assertIn("o_subscription_error", response.text)
         response = self._post(
@@ -334,7 +335,7 @@ class TestPortalActions(RecurringPortalCommon):
                 "zip": "69003",
             },
         )
-        self.assertIn("data-notice=\"billing\"", response.text)
+        self.assertIn('data-notice="billing"', response.text)
         self.customer.invalidate_recordset()
         self.assertEqual(self.customer.street, "8 rue Neuve")
         self.assertEqual(self.customer.zip, "69003")
@@ -348,9 +349,7 @@ class TestPortalActions(RecurringPortalCommon):
 class TestPublicCancellation(RecurringPortalCommon):
     def _request(self, **data):
         csrf = self._csrf_token("/subscriptions/cancel")
-        return self.url_open(
-            "/subscriptions/cancel", data={"csrf_token": csrf, **data}
-        )
+        return self.url_open("/subscriptions/cancel", data={"csrf_token": csrf, **data})
 
     def _answer(self, response, email):
         """The answer, without the email address given."""
@@ -475,8 +474,8 @@ class TestPublicCancellation(RecurringPortalCommon):
         self.assertEqual(self.env["recurring.cancel.request"].search_count([]), 2)
 
     def _link(self, mail):
-        import re
-
-        match = re.search(r'href="[^"]*(/subscriptions/cancel/\d+/[^"]+)"', mail.body_html)
+        match = re.search(
+            r'href="[^"]*(/subscriptions/cancel/\d+/[^"]+)"', mail.body_html
+        )
         self.assertTrue(match, mail.body_html)
         return match.group(1)

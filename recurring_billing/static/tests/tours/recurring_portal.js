@@ -4,7 +4,7 @@
 // Subscribers on the customer portal. The Python tests (tests/test_portal_tour.py)
 // create the data, start each tour and check the database afterwards.
 
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 /** Fetch a link and check the server answers a PDF download. */
 async function checkPdfDownload() {
@@ -151,7 +151,9 @@ registry.category("web_tour.tours").add("recurring_portal_public_request", {
             trigger: ".o_subscription_public_cancel input[name=reference]",
             run() {
                 // The reference is given by the Python test in the page's URL.
-                const reference = new URLSearchParams(window.location.search).get("ref");
+                const reference = new URLSearchParams(window.location.search).get(
+                    "ref"
+                );
                 this.anchor.value = reference;
             },
         },
