@@ -325,7 +325,8 @@ class SubscriptionPortal(CustomerPortal):
             }
             values["form"] = vals
             if "country_id" in vals:
-                vals["country_id"] = int(vals["country_id"] or 0) or False
+                country_id = vals["country_id"]
+                vals["country_id"] = int(country_id) if country_id.isdigit() else False
             try:
                 with request.env.cr.savepoint():
                     order_sudo._portal_update_billing(

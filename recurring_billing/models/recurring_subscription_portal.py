@@ -267,6 +267,11 @@ class RecurringSubscriptionPortal(models.AbstractModel):
             raise UserError(
                 self.env._("Subscription %(order)s is closed.", order=self.name)
             )
+        required = [key for key in ("street", "city", "country_id") if key in vals]
+        if any(not vals[key] for key in required):
+            raise UserError(
+                self.env._("The street, the city and the country are required.")
+            )
         invoice_partner = self.sudo().partner_invoice_id
         commercial = invoice_partner.commercial_partner_id
         commercial_vals = {

@@ -328,6 +328,8 @@ class TestPortalActions(RecurringPortalCommon):
             },
         )
         self.assertIn("o_subscription_error", response.text)
+        response = self._post("/billing", {"street": "", "city": "Lyon"})
+        self.assertIn("o_subscription_error", response.text)
         response = self._post(
             "/billing",
             {
