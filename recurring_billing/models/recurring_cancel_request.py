@@ -137,9 +137,12 @@ class RecurringCancelRequest(models.Model):
         mail_template = self.env.ref(
             "recurring_billing.mail_template_subscription_cancel_link"
         )
-        mail_template.with_context(
+        mail_id = mail_template.with_context(
             cancel_url=self._get_confirmation_url(token)
         ).send_mail(self.id, email_layout_xmlid="mail.mail_notification_light")
+        # Sent as soon as the request is saved, not at the next run of the
+        # mail queue.
+        self.env["mail.mail"].browse(mail_id).send_after_commit()
 
     def _get_confirmation_url(self, token):
         self.ensure_one()
