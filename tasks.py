@@ -22,7 +22,8 @@
     python3 tasks.py test [--db NAME] [pytest arguments...]
         Create a fresh database, install the three addons, check the install
         log is free of errors and warnings, and run every test with
-        pytest-odoo on that database. Exits non-zero on any failure.
+        pytest-odoo on that database, with an HTTP server for the portal tests
+        and the browser tours (Chromium). Exits non-zero on any failure.
 
     python3 tasks.py readme [--check]
         Generate each addon's README.rst from its readme/ fragments.
@@ -56,6 +57,8 @@ PYTHON_DEPS = [
     ("freezegun", "freezegun"),
     ("hypothesis", "hypothesis"),
     ("whool", "whool"),
+    # Odoo drives Chromium through it for the browser tours (HttpCase).
+    ("websocket", "websocket-client"),
     # OCA addons the manifests depend on, as wheels beside Odoo.
     (
         "odoo.addons.account_invoice_start_end_dates",
@@ -279,6 +282,9 @@ def cmd_test(args, pytest_args):
         str(ROOT),
         f"--odoo-database={args.db}",
         f"--odoo-addons-path={odoo_addons_path()}",
+        # Serve HTTP on a free port: HttpCase tests (portal, browser tours in
+        # Chromium) are skipped without it.
+        "--odoo-http",
         *ADDONS,
         "tests",
         *pytest_args,

@@ -25,6 +25,7 @@
         "security/ir_rules.xml",
         "data/ir_cron.xml",
         "data/mail_template_data.xml",
+        "data/mail_template_portal_data.xml",
         "data/recurring_close_reason_data.xml",
         "data/recurring_plan_data.xml",
         "data/cii_facturx_templates.xml",
@@ -39,6 +40,7 @@
         "views/res_company_views.xml",
         "wizards/recurring_simulation_views.xml",
         "report/report_invoice.xml",
+        "views/portal_templates.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -47,4 +49,9 @@
         "demo/sale_order_demo.xml",
         "demo/recurring_usage_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "recurring_billing/static/tests/tours/**/*",
+        ],
+    },
 }

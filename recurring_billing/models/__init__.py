@@ -11,6 +11,7 @@ from . import recurring_usage
 from . import recurring_subscription_billing
 from . import recurring_subscription_change
 from . import recurring_subscription_mail
+from . import recurring_subscription_portal
 from . import sale_order
 from . import sale_order_line
 from . import account_move
@@ -18,3 +19,4 @@ from . import account_edi_xml_cii
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
+from . import recurring_cancel_request

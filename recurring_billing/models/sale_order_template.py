@@ -118,6 +118,11 @@ class SaleOrderTemplate(models.Model):
         help="When a prepaid subscription is closed before the end of its "
         "period, issue a credit note for the days not used.",
     )
+    pausable = fields.Boolean(
+        string="Customers Can Pause",
+        help="Subscribers may pause and resume their subscription themselves "
+        "on the customer portal.",
+    )
     trial_reminder_days = fields.Integer(
         default=3,
         help="Days before the end of the trial at which the customer is reminded.",

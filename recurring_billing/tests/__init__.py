@@ -13,3 +13,5 @@ from . import test_facturx_validation
 from . import test_roles
 from . import test_review_defects
 from . import test_pdf_rendering
+from . import test_portal
+from . import test_portal_tour

@@ -1,0 +1,398 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from markupsafe import Markup
+from stdnum.fr import siret as stdnum_siret
+
+from odoo import SUPERUSER_ID, api, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
+
+# Quantities a subscriber may set on the customer portal.
+PORTAL_MAX_QUANTITY = 9999
+
+
+class RecurringSubscriptionPortal(models.AbstractModel):
+    """What a subscriber may do by themselves on the customer portal. Each
+    action checks the template's rules, then runs the back office's own
+    method (the Change wizard's, the Pause, Resume and Cancel buttons'), is
+    logged in the chatter and emails the subscriber."""
+
+    _name = "recurring.subscription.portal"
+    _description = "Subscription Self-Service"
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: WHAT THE SUBSCRIBER MAY DO
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_portal_subscriptions_domain(self, partner):
+        """The subscriptions of ``partner``'s commercial entity."""
+        return [
+            ("is_subscription", "=", True),
+            ("subscription_state", "not in", (False, "draft")),
+            ("partner_id", "child_of", partner.commercial_partner_id.id),
+        ]
+
+    def _portal_can_change(self):
+        self.ensure_one()
+        return self.subscription_state in ("trial", "active") and bool(
+            self._get_portal_change_products()
+        )
+
+    def _portal_can_pause(self):
+        self.ensure_one()
+        return (
+            self.subscription_state in ("trial", "active")
+            and self.sudo().sale_order_template_id.pausable
+        )
+
+    def _portal_can_resume(self):
+        self.ensure_one()
+        return (
+            self.subscription_state == "paused"
+            and self.sudo().sale_order_template_id.pausable
+        )
+
+    def _portal_can_cancel(self):
+        self.ensure_one()
+        return self.subscription_state in ("trial", "active", "paused")
+
+    def _get_portal_change_products(self):
+        """``{product: (current quantity, minimum quantity)}`` of what the
+        subscriber may change: the quantities of the subscription products
+        on the subscription (at least one each) and the add-ons of its
+        quotation template (which may go back to zero). Usage products are
+        measured, not chosen."""
+        self.ensure_one()
+        lines = self._get_recurring_lines().filtered(
+            lambda line: not line.product_id.recurring_usage
+        )
+        addons = self._get_addon_products().filtered(
+            lambda product: not product.recurring_usage
+        )
+        products = {}
+        for product in lines.product_id | addons:
+            quantity = sum(
+                lines.filtered(lambda line, p=product: line.product_id == p).mapped(
+                    "product_uom_qty"
+                )
+            )
+            minimum = 0.0 if product in addons else 1.0
+            products[product] = (quantity, minimum)
+        return products
+
+    def _portal_check_quantities(self, quantities):
+        """Only what the template allows: the products of
+        :meth:`_get_portal_change_products`, whole quantities within their
+        bounds. Raise a UserError otherwise.
+
+        :return: the quantities that differ from the current ones
+        """
+        self.ensure_one()
+        allowed = self._get_portal_change_products()
+        changes = {}
+        for product, quantity in quantities.items():
+            if product not in allowed:
+                raise UserError(
+                    self.env._(
+                        "%(product)s cannot be changed on subscription %(order)s.",
+                        product=product.display_name,
+                        order=self.name,
+                    )
+                )
+            current, minimum = allowed[product]
+            if quantity != int(quantity) or not (
+                minimum <= quantity <= PORTAL_MAX_QUANTITY
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The quantity of %(product)s must be a whole number "
+                        "from %(minimum)s to %(maximum)s.",
+                        product=product.display_name,
+                        minimum=int(minimum),
+                        maximum=PORTAL_MAX_QUANTITY,
+                    )
+                )
+            if quantity != current:
+                changes[product] = float(quantity)
+        if not changes:
+            raise UserError(self.env._("Change at least one quantity."))
+        return changes
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: ACTIONS OF THE SUBSCRIBER
+    # ------------------------------------------------------------
+
+    def _portal_as_company(self):
+        """This subscription as the back office runs it: an action of a
+        subscriber may invoice, credit and post like the Change wizard or
+        the lifecycle buttons of a sales administrator."""
+        self.ensure_one()
+        return self.with_user(SUPERUSER_ID).with_company(self.company_id)
+
+    def _portal_preview_change(self, quantities):
+        """The engine's prorated preview of a change the subscriber asks."""
+        self.ensure_one()
+        changes = self._portal_check_quantities(quantities)
+        order = self._portal_as_company()
+        return order._preview_subscription_change(changes)
+
+    def _portal_change(self, quantities, partner):
+        """Apply a change as the Change wizard does.
+
+        :return: the change order, or an empty recordset
+        """
+        self.ensure_one()
+        if not self._portal_can_change():
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s cannot be changed now.", order=self.name
+                )
+            )
+        changes = self._portal_check_quantities(quantities)
+        order = self._portal_as_company()
+        change_order = order._subscription_change(changes)
+        order._portal_log(
+            self.env._("Changed by the customer on the customer portal."), partner
+        )
+        order._send_portal_mail(
+            "recurring_billing.mail_template_subscription_portal_changed"
+        )
+        return change_order
+
+    def _portal_pause(self, partner):
+        self.ensure_one()
+        if not self._portal_can_pause():
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s cannot be paused by its customer.",
+                    order=self.name,
+                )
+            )
+        order = self._portal_as_company()
+        order.action_subscription_pause()
+        order._portal_log(
+            self.env._("Paused by the customer on the customer portal."), partner
+        )
+
+    def _portal_resume(self, partner):
+        self.ensure_one()
+        if not self._portal_can_resume():
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s cannot be resumed by its customer.",
+                    order=self.name,
+                )
+            )
+        order = self._portal_as_company()
+        order.action_subscription_resume()
+        order._portal_log(
+            self.env._("Resumed by the customer on the customer portal."), partner
+        )
+
+    def _get_portal_cancellation_date(self):
+        """Last day of service if the subscriber cancels today: as the Cancel
+        button ends it (a trial stops at once, a running subscription at the
+        end of the period its notice allows)."""
+        self.ensure_one()
+        if self.subscription_state == "trial" or not self.next_invoice_date:
+            return self.company_id._get_today()
+        return self._get_cancellation_end_date()
+
+    def _portal_cancel(
+        self, partner, reason=None, comment=None, channel="portal", email=None
+    ):
+        """Cancel at period end (or at the end of the first period the notice
+        allows) as the back office's Cancel button does, and confirm it to
+        the subscriber by email at once (Code de la consommation, D215-3).
+
+        :param reason: a ``recurring.close.reason`` the subscriber chose
+        :param channel: ``portal`` (logged-in or access token) or ``public``
+            (the cancellation page without an account)
+        """
+        self.ensure_one()
+        if not self._portal_can_cancel():
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s cannot be cancelled: it is %(state)s.",
+                    order=self.name,
+                    state=self._subscription_state_label(),
+                )
+            )
+        order = self._portal_as_company()
+        if reason:
+            order.close_reason_id = reason
+        messages_before = order.message_ids
+        order.action_subscription_cancel_at_period_end()
+        if not order._get_subscription_mail_template("close"):
+            # The law asks for a confirmation on a durable medium, whatever
+            # the template says.
+            order._post_subscription_mail(
+                self.env["sale.order.template"]._default_mail_template("close")
+            )
+        body = (
+            self.env._("Cancelled by the customer on the customer portal.")
+            if channel == "portal"
+            else self.env._(
+                "Cancelled by the customer on the public cancellation page, "
+                "from the link emailed to %(email)s.",
+                email=email or partner.email,
+            )
+        )
+        if reason:
+            body += " " + self.env._("Reason: %(reason)s.", reason=reason.name)
+        if comment:
+            body = Markup("%s<br/>%s") % (body, comment)
+        order._portal_log(body, partner)
+        # The confirmation leaves as soon as the cancellation is committed.
+        new_messages = order.message_ids - messages_before
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search(
+                [
+                    ("mail_message_id", "in", new_messages.ids),
+                    ("state", "=", "outgoing"),
+                ]
+            )
+        )
+        mails.send_after_commit()
+
+    def _portal_update_billing(self, vals, partner):
+        """Write the billing address and VAT/SIRET of the subscription's
+        invoicing contact, checked by the same constraints as in the back
+        office; the next invoices are addressed with them."""
+        self.ensure_one()
+        if self.subscription_state == "closed":
+            raise UserError(
+                self.env._("Subscription %(order)s is closed.", order=self.name)
+            )
+        required = [key for key in ("street", "city", "country_id") if key in vals]
+        if any(not vals[key] for key in required):
+            raise UserError(
+                self.env._("The street, the city and the country are required.")
+            )
+        invoice_partner = self.sudo().partner_invoice_id
+        commercial = invoice_partner.commercial_partner_id
+        commercial_vals = {
+            key: vals.pop(key)
+            for key in ("vat", "siret", "company_name")
+            if key in vals
+        }
+        for key in ("vat", "siret"):
+            if key in commercial_vals and not commercial_vals[key] and commercial[key]:
+                raise UserError(
+                    self.env._(
+                        "Your VAT number and SIRET cannot be removed here: "
+                        "please contact us."
+                    )
+                )
+        if commercial_vals.get("siret"):
+            commercial_vals["siret"] = stdnum_siret.compact(commercial_vals["siret"])
+            if not stdnum_siret.is_valid(commercial_vals["siret"]):
+                raise ValidationError(
+                    self.env._(
+                        "%(siret)s is not a valid SIRET number (14 digits).",
+                        siret=commercial_vals["siret"],
+                    )
+                )
+        if "company_name" in commercial_vals:
+            commercial_vals["name"] = commercial_vals.pop("company_name")
+            if not commercial.is_company or not commercial_vals["name"]:
+                commercial_vals.pop("name")
+        with self.env.cr.savepoint():
+            invoice_partner.write(vals)
+            commercial.write(commercial_vals)
+        self._portal_as_company()._portal_log(
+            self.env._(
+                "Billing details updated by the customer on the customer portal."
+            ),
+            partner,
+        )
+        self._portal_as_company()._send_portal_mail(
+            "recurring_billing.mail_template_subscription_portal_billing"
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: HISTORY
+    # ------------------------------------------------------------
+
+    def _get_portal_invoices(self):
+        """The posted invoices and credit notes of this subscription and of
+        its change orders, newest first."""
+        self.ensure_one()
+        return (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    "|",
+                    ("subscription_id", "=", self.id),
+                    ("line_ids.sale_line_ids.order_id", "=", self.id),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("state", "=", "posted"),
+                ],
+                order="invoice_date desc, id desc",
+            )
+        )
+
+    def _portal_log(self, body, partner):
+        """A note in the chatter, written by the subscriber."""
+        self.ensure_one()
+        self.message_post(
+            body=body,
+            author_id=partner.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _send_portal_mail(self, xmlid):
+        mail_template = self.env.ref(xmlid, raise_if_not_found=False)
+        if mail_template:
+            self._post_subscription_mail(mail_template)
+
+    def _get_portal_next_invoice_amount(self):
+        """The amount, taxes included, of the next period invoice, as the
+        recurring amount's lines are taxed; usage is not known in advance."""
+        self.ensure_one()
+        if not self.next_invoice_date or self.subscription_state not in (
+            "trial",
+            "active",
+            "to_close",
+        ):
+            return False
+        if (
+            self.subscription_state == "to_close"
+            and self.subscription_end_date
+            and self.next_invoice_date > self.subscription_end_date
+            and self.recurring_invoicing_mode == "prepaid"
+        ):
+            return False
+        total = 0.0
+        for line in self._get_recurring_lines():
+            if line.product_id.recurring_usage or not line.product_uom_qty:
+                continue
+            price = line._get_recurring_period_amount(line.product_uom_qty) * (
+                1 - line.discount / 100.0
+            )
+            taxes = line.tax_id.compute_all(
+                price, self.currency_id, 1.0, line.product_id, self.partner_id
+            )
+            total += taxes["total_included"]
+        return self.currency_id.round(total)
+
+    def _get_portal_period_label(self):
+        """The billing period running today, for the subscription page."""
+        self.ensure_one()
+        if self.subscription_state not in ("active", "to_close"):
+            return ""
+        today = self.company_id._get_today()
+        try:
+            start, end = self._get_period_at(today)[:2]
+        except UserError:
+            return ""
+        return self.env._(
+            "%(start)s to %(end)s",
+            start=format_date(self.env, start),
+            end=format_date(self.env, end),
+        )

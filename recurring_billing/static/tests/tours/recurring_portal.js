@@ -1,0 +1,185 @@
+/** @odoo-module **/
+// Copyright 2026 Recurring Billing for Odoo contributors
+// License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+// Subscribers on the customer portal. The Python tests (tests/test_portal_tour.py)
+// create the data, start each tour and check the database afterwards.
+
+import {registry} from "@web/core/registry";
+
+/** Fetch a link and check the server answers a PDF download. */
+async function checkPdfDownload() {
+    const response = await fetch(this.anchor.getAttribute("href"));
+    const disposition = response.headers.get("Content-Disposition") || "";
+    if (!response.ok || !disposition.includes(".pdf")) {
+        throw new Error(`No PDF: ${response.status} ${disposition}`);
+    }
+}
+
+registry.category("web_tour.tours").add("recurring_portal_view_upgrade", {
+    steps: () => [
+        {
+            content: "Open the subscriptions from the portal home",
+            trigger: "a[href='/my/subscriptions']",
+            run: "click",
+        },
+        {
+            content: "Open the subscription",
+            trigger: ".o_subscription_row a:contains(/^S\\d+/)",
+            run: "click",
+        },
+        {
+            content: "Its plan, next invoice and lines are shown",
+            trigger: ".o_subscription_plan:contains(Monthly)",
+        },
+        {
+            trigger: ".o_subscription_next_invoice",
+        },
+        {
+            trigger: ".o_subscription_lines td:contains(User seat)",
+        },
+        {
+            content: "Download the invoice",
+            trigger: ".o_subscription_invoices .o_subscription_invoice_pdf:first",
+            run: checkPdfDownload,
+        },
+        {
+            content: "Change the subscription",
+            trigger: "a.o_subscription_change",
+            run: "click",
+        },
+        {
+            content: "Two more seats",
+            trigger: ".o_subscription_change_form tr:contains(User seat) input",
+            run: "edit 5",
+        },
+        {
+            content: "See the prorated amount",
+            trigger: "button.o_subscription_preview",
+            run: "click",
+        },
+        {
+            content: "The engine's preview is shown before confirming",
+            trigger: ".o_subscription_change_preview .o_subscription_preview_total",
+        },
+        {
+            trigger: ".o_subscription_change_preview td:contains(3 → 5)",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_subscription_change_confirm",
+            run: "click",
+        },
+        {
+            content: "Changed",
+            trigger: ".o_subscription_notice[data-notice=changed]",
+        },
+        {
+            trigger: ".o_subscription_lines tr:contains(User seat) td:contains(5)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("recurring_portal_pause_cancel", {
+    steps: () => [
+        {
+            content: "Pause",
+            trigger: "button.o_subscription_pause",
+            run: "click",
+        },
+        {
+            trigger: ".o_subscription_notice[data-notice=paused]",
+        },
+        {
+            trigger: ".o_subscription_state[data-state=paused]",
+        },
+        {
+            content: "Resume",
+            trigger: "button.o_subscription_resume",
+            run: "click",
+        },
+        {
+            trigger: ".o_subscription_notice[data-notice=resumed]",
+        },
+        {
+            trigger: ".o_subscription_state[data-state=active]",
+        },
+        {
+            content: "Click 1: cancel my contract",
+            trigger: "a.o_subscription_cancel",
+            run: "click",
+        },
+        {
+            content: "A reason, optional",
+            trigger: ".o_subscription_cancel_reason select[name=reason_id]",
+            run: "selectByIndex 1",
+        },
+        {
+            content: "Click 2: continue to the summary",
+            trigger: "button.o_subscription_cancel_next",
+            run: "click",
+        },
+        {
+            content: "The summary shows the end date",
+            trigger: ".o_subscription_cancel_summary .o_subscription_cancel_date",
+        },
+        {
+            content: "Click 3: confirm",
+            trigger: "button.o_subscription_cancel_confirm",
+            run: "click",
+        },
+        {
+            content: "Cancelled, the confirmation is on its way",
+            trigger: ".o_subscription_notice[data-notice=cancelled]",
+        },
+        {
+            trigger: ".o_subscription_state[data-state=to_close]",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("recurring_portal_public_request", {
+    steps: () => [
+        {
+            trigger: ".o_subscription_public_cancel input[name=name]",
+            run: "edit Boulangerie Martin",
+        },
+        {
+            trigger: ".o_subscription_public_cancel input[name=email]",
+            run: "edit compta@boulangerie-martin.example",
+        },
+        {
+            trigger: ".o_subscription_public_cancel input[name=reference]",
+            run() {
+                // The reference is given by the Python test in the page's URL.
+                const reference = new URLSearchParams(window.location.search).get(
+                    "ref"
+                );
+                this.anchor.value = reference;
+            },
+        },
+        {
+            trigger: "button.o_subscription_public_request",
+            run: "click",
+        },
+        {
+            content: "The same answer whether the contract exists or not",
+            trigger: ".o_subscription_public_sent",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("recurring_portal_public_confirm", {
+    steps: () => [
+        {
+            content: "The emailed link shows the summary",
+            trigger: ".o_subscription_cancel_summary .o_subscription_cancel_date",
+        },
+        {
+            trigger: "button.o_subscription_cancel_confirm",
+            run: "click",
+        },
+        {
+            trigger: ".o_subscription_public_done",
+        },
+    ],
+});

@@ -1,0 +1,77 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""A subscriber on the customer portal in a real browser (Chromium)."""
+
+import re
+
+from odoo.tests import tagged
+
+from .common_portal import RecurringPortalCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPortalTours(RecurringPortalCommon):
+    def test_view_download_and_upgrade(self):
+        seat_line = self.subscription.order_line.filtered(
+            lambda line: line.product_id == self.product_seat
+        )
+        preview = self.subscription._preview_subscription_change({self.product_seat: 5})
+        self.start_tour(
+            "/my", "recurring_portal_view_upgrade", login="rb_portal_subscriber"
+        )
+        self.assertEqual(seat_line.product_uom_qty, 5)
+        change_order = self.subscription.subscription_change_order_ids
+        self.assertEqual(len(change_order), 1)
+        self.assertEqual(change_order.amount_total, preview["amount_total"])
+        self.assertEqual(change_order.invoice_ids.state, "posted")
+
+    def test_pause_resume_and_cancel_in_three_clicks(self):
+        self.start_tour(
+            f"/my/subscriptions/{self.subscription.id}",
+            "recurring_portal_pause_cancel",
+            login="rb_portal_subscriber",
+        )
+        self.assertEqual(self.subscription.subscription_state, "to_close")
+        self.assertEqual(
+            self.subscription.subscription_end_date,
+            self.subscription._get_cancellation_end_date(),
+        )
+        self.assertEqual(
+            self.subscription.close_reason_id,
+            self.env["recurring.close.reason"].search([], limit=1),
+        )
+        subjects = (
+            self.env["mail.mail"]
+            .search(
+                [("model", "=", "sale.order"), ("res_id", "=", self.subscription.id)]
+            )
+            .mapped("subject")
+        )
+        self.assertTrue(any("is paused" in subject for subject in subjects))
+        self.assertTrue(any("has resumed" in subject for subject in subjects))
+        self.assertTrue(any("cancellation" in subject for subject in subjects))
+
+    def test_public_cancellation_through_the_emailed_link(self):
+        self.start_tour(
+            f"/subscriptions/cancel?ref={self.subscription.name}",
+            "recurring_portal_public_request",
+        )
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "recurring.cancel.request")]
+        )
+        self.assertEqual(mail.email_to, "compta@boulangerie-martin.example")
+        self.assertEqual(self.subscription.subscription_state, "active")
+        link = re.search(
+            r'href="[^"]*(/subscriptions/cancel/\d+/[^"]+)"', mail.body_html
+        ).group(1)
+        self.start_tour(link, "recurring_portal_public_confirm")
+        self.assertEqual(self.subscription.subscription_state, "to_close")
+        self.assertTrue(
+            self.env["mail.mail"].search(
+                [
+                    ("model", "=", "sale.order"),
+                    ("res_id", "=", self.subscription.id),
+                    ("subject", "ilike", "cancellation"),
+                ]
+            )
+        )
