@@ -156,7 +156,9 @@ class RecurringMrrEvent(models.Model):
         """Log the MRR of subscriptions that have no movement yet (those that
         existed before the log): the start of their paid service, and the
         pause or close that stopped it. Run at install and at each update;
-        subscriptions already logged are left alone."""
+        subscriptions already logged are left alone.
+
+        :return: how many subscriptions were logged"""
         self.env.cr.execute(
             """
             SELECT so.id FROM sale_order so
@@ -185,6 +187,8 @@ class RecurringMrrEvent(models.Model):
                 ["subscription_id"],
             )
         }
+        logged = orders.browse()
         for order in orders:
-            order._kpi_backfill_events(order.id in invoiced)
-        return len(orders)
+            if order._kpi_backfill_events(order.id in invoiced):
+                logged |= order
+        return len(logged)

@@ -137,8 +137,9 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         since their last movement.
 
         Called by the lifecycle (through ``write``) and by other addons when
-        they change a subscription's MRR otherwise (a dunning suspension:
-        ``reason='suspend'``).
+        they change a subscription's MRR otherwise. An addon that pauses a
+        subscription for another reason says so in the context: a dunning
+        suspension pauses with ``recurring_kpi_reason='suspend'``.
 
         :param day: the day it takes effect (by default, by the lifecycle)
         :param reason: a reason of ``recurring.mrr.event`` (by default, by
@@ -156,8 +157,12 @@ class RecurringSubscriptionKpi(models.AbstractModel):
             after = order._kpi_get_mrr()
             if not order.currency_id.compare_amounts(before, after):
                 continue
-            event_reason = reason or order._kpi_get_event_reason(
-                (previous_states or {}).get(order.id, order.subscription_state)
+            event_reason = (
+                reason
+                or self.env.context.get("recurring_kpi_reason")
+                or order._kpi_get_event_reason(
+                    (previous_states or {}).get(order.id, order.subscription_state)
+                )
             )
             vals_list.append(
                 order._prepare_mrr_event_vals(
@@ -214,17 +219,20 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         """The movements of a subscription that existed before the log: it
         started paying at the start of its service (or the end of its trial,
         if it was ever invoiced after it), and stopped when it was paused
-        or closed. ``invoiced``: it has a posted period invoice."""
+        or closed. ``invoiced``: it has a posted period invoice.
+
+        :return: the movements logged
+        """
         self.ensure_one()
+        Event = self.env["recurring.mrr.event"].sudo()
         if self.trial_end_date and not invoiced:
-            return  # a trial that never became paid
+            return Event  # a trial that never became paid
         plan = self.recurring_plan_id
         mrr = self.currency_id.round(
             self.recurring_amount_untaxed / plan._get_months_per_period()
         )
         if not mrr:
-            return
-        Event = self.env["recurring.mrr.event"].sudo()
+            return Event
         start = self.trial_end_date or self.subscription_start_date
         new = Event.create(
             self._prepare_mrr_event_vals(start, (0.0, 0.0, False), mrr, "backfill")
@@ -234,7 +242,7 @@ class RecurringSubscriptionKpi(models.AbstractModel):
             "closed": self.subscription_end_date or self.company_id._get_today(),
         }.get(self.subscription_state)
         if end:
-            Event.create(
+            new |= Event.create(
                 self._prepare_mrr_event_vals(
                     max(end, start),
                     (mrr, new.mrr_after_company, start),
@@ -242,3 +250,4 @@ class RecurringSubscriptionKpi(models.AbstractModel):
                     "backfill",
                 )
             )
+        return new
