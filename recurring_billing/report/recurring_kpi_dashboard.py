@@ -29,6 +29,7 @@ FIGURES = (
     "trials_ended",
     "trials_converted",
     "trial_conversion",
+    "usage",
 )
 
 
@@ -145,6 +146,11 @@ class RecurringKpiDashboard(models.TransientModel):
         "Trial Conversion",
         "Trials converted / trials ended, of the trials started in the month.",
     )
+    usage = _money(
+        "Metered Usage",
+        "Not in MRR: the untaxed amount invoiced for the usage served in the "
+        "month (by the service end date of the invoice lines).",
+    )
     trend_html = fields.Html(
         string="Last 12 Months", compute="_compute_figures", sanitize=False
     )
@@ -170,6 +176,7 @@ class RecurringKpiDashboard(models.TransientModel):
     trials_ended_previous = _count("Trials Ended (Month Before)")
     trials_converted_previous = _count("Trials Converted (Month Before)")
     trial_conversion_previous = _rate("Trial Conversion (Month Before)")
+    usage_previous = _money("Metered Usage (Month Before)")
 
     # ------------------------------------------------------------
     # COMPUTE METHODS

@@ -249,6 +249,49 @@ class RecurringKpiQuery(models.AbstractModel):
         )
 
     @api.model
+    def _kpi_get_usage(self, date_from, date_to, filters=None):
+        """Metered usage, apart from MRR: the untaxed amount of posted
+        subscription invoices and credit notes for the usage served from
+        ``date_from`` to ``date_to`` (their lines' service end date),
+        consolidated at the rate of ``date_to``."""
+        filters = filters or {}
+        domain = [
+            ("parent_state", "=", "posted"),
+            ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+            ("move_id.subscription_id", "!=", False),
+            ("product_id.recurring_usage", "=", True),
+            ("end_date", ">=", date_from),
+            ("end_date", "<=", date_to),
+            ("company_id", "in", filters.get("company_ids") or self.env.companies.ids),
+        ]
+        for key, field in (
+            ("plan_ids", "recurring_plan_id"),
+            ("template_ids", "sale_order_template_id"),
+            ("user_ids", "user_id"),
+        ):
+            if filters.get(key):
+                domain.append((f"move_id.subscription_id.{field}", "in", filters[key]))
+        if filters.get("country_ids"):
+            domain.append(
+                (
+                    "move_id.commercial_partner_id.country_id",
+                    "in",
+                    filters["country_ids"],
+                )
+            )
+        target = self.env.company.currency_id
+        total = 0.0
+        for company, balance in (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(domain, ["company_id"], ["balance:sum"])
+        ):
+            total += company.currency_id._convert(
+                -balance, target, self.env.company, date_to
+            )
+        return target.round(total)
+
+    @api.model
     def _kpi_get_figures(self, day, filters=None):
         """Every headline figure of the month of ``day``.
 
@@ -260,6 +303,7 @@ class RecurringKpiQuery(models.AbstractModel):
         figures = self._kpi_get_movements(date_from, date_to, filters)
         figures.update(self._kpi_get_customers(date_from, date_to, filters))
         figures.update(self._kpi_get_trials(date_from, date_to, filters))
+        figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
         round_ = self.env.company.currency_id.round
         mrr_start, mrr = figures["mrr_start"], figures["mrr_end"]
 

@@ -636,3 +636,41 @@ class TestKpiAccess(RecurringKpiCommon):
         with freeze_time("2025-04-10"):
             self.s1.with_user(self.salesman).action_subscription_pause()
         self.assertEqual(self.s1.mrr_event_ids.sorted("id")[-1].event_type, "churn")
+
+
+@tagged("post_install", "-at_install")
+class TestKpiMeteredUsage(RecurringBillingCommon):
+    def test_usage_is_apart_from_mrr(self):
+        self.env.ref("product.decimal_price").digits = 4
+        api_calls = self._create_product(
+            name="API calls",
+            type="service",
+            lst_price=0.002,
+            recurring_invoice=True,
+            recurring_usage=True,
+            recurring_usage_included=1000,
+            invoice_policy="order",
+        )
+        sub = self._create_subscription(
+            "2025-03-01", lines=[(self.product_cloud, 1), (api_calls, 1)]
+        )
+        self.assertEqual(sub.mrr_event_ids.mrr_after, 30.0)
+        self._run_engine("2025-03-01")
+        self.env["recurring.usage"].create(
+            {
+                "subscription_id": sub.id,
+                "product_id": api_calls.id,
+                "date": "2025-03-02",
+                "quantity": 251_000,
+            }
+        )
+        self._run_engine("2025-04-01")
+        query = self.env["recurring.kpi.query"].with_context(
+            allowed_company_ids=self.company.ids
+        )
+        # 250,000 calls above the 1,000 included, at 0.002.
+        self.assertEqual(
+            query._kpi_get_usage(date(2025, 3, 1), date(2025, 3, 31)), 500.0
+        )
+        figures = query._kpi_get_figures(date(2025, 4, 30))
+        self.assertEqual((figures["mrr"], figures["usage"]), (30.0, 0.0))
