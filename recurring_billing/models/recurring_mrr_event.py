@@ -130,11 +130,14 @@ class RecurringMrrEvent(models.Model):
     # ------------------------------------------------------------
 
     def init(self):
-        # The reports add up the movements of each subscription in order.
+        # The reports add up the movements of each subscription in order;
+        # a subscription starts paying once: later starts are reactivations.
         self.env.cr.execute(
             """
             CREATE INDEX IF NOT EXISTS recurring_mrr_event_subscription_date_idx
-                ON recurring_mrr_event (subscription_id, date, id)
+                ON recurring_mrr_event (subscription_id, date, id);
+            CREATE UNIQUE INDEX IF NOT EXISTS recurring_mrr_event_new_uniq
+                ON recurring_mrr_event (subscription_id) WHERE event_type = 'new';
             """
         )
 

@@ -107,11 +107,10 @@ class RecurringKpiCohort(models.Model):
             """
             WITH ev AS (%(events)s),
             cohort AS (
-                SELECT DISTINCT ON (ev.subscription_id)
-                       ev.subscription_id, ev.month AS cohort, ev.delta AS start_mrr,
+                -- A subscription has one 'new' movement at most (unique index).
+                SELECT ev.subscription_id, ev.month AS cohort, ev.delta AS start_mrr,
                        %(first_dims)s
                   FROM ev WHERE ev.event_type = 'new'
-              ORDER BY ev.subscription_id, ev.date, ev.id
             ),
             size AS (
                 SELECT cohort.cohort, %(cohort_dims)s,
