@@ -195,9 +195,8 @@ class RecurringKpiDashboard(models.TransientModel):
         for dashboard in self:
             day = dashboard.date or self.env.company._get_today()
             filters = dashboard._get_kpi_filters()
-            current = Query._kpi_get_figures(day, filters)
-            previous = Query._kpi_get_figures(
-                day.replace(day=1) - relativedelta(days=1), filters
+            previous, current = Query._kpi_get_figures_multi(
+                [day.replace(day=1) - relativedelta(days=1), day], filters
             )
             dashboard.date_from = current["date_from"]
             dashboard.date_to = current["date_to"]

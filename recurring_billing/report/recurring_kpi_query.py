@@ -156,42 +156,80 @@ class RecurringKpiQuery(models.AbstractModel):
         retained_churn, retained_contraction}``, the last three for the
         customers at the start only (their MRR at the end, their churn and
         contraction over the period)."""
+        return self._kpi_get_customers_multi([(date_from, date_to)], filters)[0]
+
+    @api.model
+    def _kpi_get_customers_multi(self, periods, filters=None):
+        """:meth:`_kpi_get_customers` of several ``(date_from, date_to)``
+        periods, in one pass over the log."""
         self.env["recurring.mrr.event"].flush_model()
+        per_customer = []
+        totals = []
+        zero = self.env.company.currency_id.rounding / 2
+        for index, (date_from, date_to) in enumerate(periods):
+
+            def column(name, index=index):
+                return SQL.identifier(f"{name}_{index}")
+
+            per_customer.append(
+                SQL(
+                    """
+                    COALESCE(SUM(ev.delta) FILTER (
+                        WHERE ev.date < %(date_from)s), 0) AS %(start)s,
+                    COALESCE(SUM(ev.delta) FILTER (
+                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s,
+                    COALESCE(SUM(-ev.delta) FILTER (
+                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
+                          AND ev.event_type = 'churn'), 0) AS %(churn)s,
+                    COALESCE(SUM(-ev.delta) FILTER (
+                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
+                          AND ev.event_type = 'contraction'), 0) AS %(contraction)s
+                    """,
+                    date_from=date_from,
+                    date_to=date_to,
+                    start=column("start"),
+                    end=column("end"),
+                    churn=column("churn"),
+                    contraction=column("contraction"),
+                )
+            )
+            totals.append(
+                SQL(
+                    """
+                    COALESCE(SUM(%(start)s), 0), COALESCE(SUM(%(end)s), 0),
+                    COUNT(*) FILTER (WHERE %(start)s > %(zero)s),
+                    COUNT(*) FILTER (WHERE %(end)s > %(zero)s),
+                    COUNT(*) FILTER (
+                        WHERE %(start)s > %(zero)s AND %(end)s <= %(zero)s),
+                    COUNT(*) FILTER (
+                        WHERE %(start)s <= %(zero)s AND %(end)s > %(zero)s),
+                    COALESCE(SUM(%(end)s) FILTER (WHERE %(start)s > %(zero)s), 0),
+                    COALESCE(SUM(%(churn)s) FILTER (WHERE %(start)s > %(zero)s), 0),
+                    COALESCE(
+                        SUM(%(contraction)s) FILTER (WHERE %(start)s > %(zero)s), 0)
+                    """,
+                    start=column("start"),
+                    end=column("end"),
+                    churn=column("churn"),
+                    contraction=column("contraction"),
+                    zero=zero,
+                )
+            )
         self.env.cr.execute(
             SQL(
                 """
                 WITH customer AS (
-                    SELECT ev.partner_id,
-                           COALESCE(SUM(ev.delta) FILTER (
-                               WHERE ev.date < %(date_from)s), 0) AS mrr_start,
-                           SUM(ev.delta) AS mrr_end,
-                           COALESCE(SUM(-ev.delta) FILTER (
-                               WHERE ev.date >= %(date_from)s
-                                 AND ev.event_type = 'churn'), 0) AS churn,
-                           COALESCE(SUM(-ev.delta) FILTER (
-                               WHERE ev.date >= %(date_from)s
-                                 AND ev.event_type = 'contraction'), 0)
-                               AS contraction
+                    SELECT ev.partner_id, %(per_customer)s
                       FROM (%(events)s) ev
                   GROUP BY ev.partner_id
                 )
-                SELECT COALESCE(SUM(mrr_start), 0),
-                       COALESCE(SUM(mrr_end), 0),
-                       COUNT(*) FILTER (WHERE mrr_start > %(zero)s),
-                       COUNT(*) FILTER (WHERE mrr_end > %(zero)s),
-                       COUNT(*) FILTER (
-                           WHERE mrr_start > %(zero)s AND mrr_end <= %(zero)s),
-                       COUNT(*) FILTER (
-                           WHERE mrr_start <= %(zero)s AND mrr_end > %(zero)s),
-                       COALESCE(SUM(mrr_end) FILTER (WHERE mrr_start > %(zero)s), 0),
-                       COALESCE(SUM(churn) FILTER (WHERE mrr_start > %(zero)s), 0),
-                       COALESCE(
-                           SUM(contraction) FILTER (WHERE mrr_start > %(zero)s), 0)
-                  FROM customer
+                SELECT %(totals)s FROM customer
                 """,
-                events=self._kpi_events_sql(filters, date_to),
-                date_from=date_from,
-                zero=self.env.company.currency_id.rounding / 2,
+                per_customer=SQL(", ").join(per_customer),
+                totals=SQL(", ").join(totals),
+                events=self._kpi_events_sql(
+                    filters, max(date_to for _date_from, date_to in periods)
+                ),
             )
         )
         keys = (
@@ -205,12 +243,22 @@ class RecurringKpiQuery(models.AbstractModel):
             "retained_churn",
             "retained_contraction",
         )
-        row = dict(zip(keys, self.env.cr.fetchone(), strict=True))
+        values = self.env.cr.fetchone()
         round_ = self.env.company.currency_id.round
-        for key in keys:
-            if not key.startswith("customers"):
-                row[key] = round_(row[key])
-        return row
+        result = []
+        for index in range(len(periods)):
+            row = dict(
+                zip(
+                    keys,
+                    values[index * len(keys) : (index + 1) * len(keys)],
+                    strict=True,
+                )
+            )
+            for key in keys:
+                if not key.startswith("customers"):
+                    row[key] = round_(row[key])
+            result.append(row)
+        return result
 
     @api.model
     def _kpi_get_trials(self, date_from, date_to, filters=None):
@@ -298,42 +346,58 @@ class RecurringKpiQuery(models.AbstractModel):
         Rates are fractions (0.05 is 5 %), ``False`` when undefined (no
         customer or MRR at the start of the month, no trial ended...).
         """
-        date_from = day.replace(day=1)
-        date_to = date_from + relativedelta(months=1, days=-1)
-        figures = self._kpi_get_movements(date_from, date_to, filters)
-        figures.update(self._kpi_get_customers(date_from, date_to, filters))
-        figures.update(self._kpi_get_trials(date_from, date_to, filters))
-        figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
+        return self._kpi_get_figures_multi([day], filters)[0]
+
+    @api.model
+    def _kpi_get_figures_multi(self, days, filters=None):
+        """:meth:`_kpi_get_figures` of the months of several ``days``; the
+        customers of all of them are counted in one pass over the log."""
+        periods = []
+        for day in days:
+            date_from = day.replace(day=1)
+            periods.append((date_from, date_from + relativedelta(months=1, days=-1)))
+        customers = self._kpi_get_customers_multi(periods, filters)
         round_ = self.env.company.currency_id.round
-        mrr_start, mrr = figures["mrr_start"], figures["mrr_end"]
 
         def ratio(numerator, denominator):
             return numerator / denominator if denominator else False
 
-        lost = figures["churn"] + figures["contraction"]
-        gained = figures["expansion"] + figures["reactivation"]
-        logo_churn = ratio(figures["customers_lost"], figures["customers_start"])
-        arpa = round_(ratio(mrr, figures["customers_end"]) or 0.0)
-        figures.update(
-            date_from=date_from,
-            date_to=date_to,
-            mrr=mrr,
-            arr=round_(12 * mrr),
-            logo_churn=logo_churn,
-            revenue_churn_gross=ratio(lost, mrr_start),
-            revenue_churn_net=ratio(lost - gained, mrr_start),
-            grr=ratio(
-                mrr_start - figures["retained_churn"] - figures["retained_contraction"],
-                mrr_start,
-            ),
-            nrr=ratio(figures["retained_mrr"], mrr_start),
-            arpa=arpa,
-            ltv=round_(arpa / logo_churn) if logo_churn else False,
-            trial_conversion=ratio(
-                figures["trials_converted"], figures["trials_ended"]
-            ),
-        )
-        return figures
+        result = []
+        for (date_from, date_to), customer_figures in zip(
+            periods, customers, strict=True
+        ):
+            figures = self._kpi_get_movements(date_from, date_to, filters)
+            figures.update(customer_figures)
+            figures.update(self._kpi_get_trials(date_from, date_to, filters))
+            figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
+            mrr_start, mrr = figures["mrr_start"], figures["mrr_end"]
+            lost = figures["churn"] + figures["contraction"]
+            gained = figures["expansion"] + figures["reactivation"]
+            logo_churn = ratio(figures["customers_lost"], figures["customers_start"])
+            arpa = round_(ratio(mrr, figures["customers_end"]) or 0.0)
+            figures.update(
+                date_from=date_from,
+                date_to=date_to,
+                mrr=mrr,
+                arr=round_(12 * mrr),
+                logo_churn=logo_churn,
+                revenue_churn_gross=ratio(lost, mrr_start),
+                revenue_churn_net=ratio(lost - gained, mrr_start),
+                grr=ratio(
+                    mrr_start
+                    - figures["retained_churn"]
+                    - figures["retained_contraction"],
+                    mrr_start,
+                ),
+                nrr=ratio(figures["retained_mrr"], mrr_start),
+                arpa=arpa,
+                ltv=round_(arpa / logo_churn) if logo_churn else False,
+                trial_conversion=ratio(
+                    figures["trials_converted"], figures["trials_ended"]
+                ),
+            )
+            result.append(figures)
+        return result
 
     @api.model
     def _kpi_get_trend(self, day, months=12, filters=None):
