@@ -7,30 +7,32 @@ from odoo import api, fields, models
 from odoo.tools import format_date
 from odoo.tools.misc import format_amount
 
-# The headline figures, each shown for the month and the month before.
-FIGURES = (
-    "mrr",
-    "arr",
-    "new",
-    "expansion",
-    "contraction",
-    "churn",
-    "reactivation",
-    "net_new",
-    "customers_end",
-    "customers_lost",
-    "logo_churn",
-    "revenue_churn_gross",
-    "revenue_churn_net",
-    "grr",
-    "nrr",
-    "arpa",
-    "ltv",
-    "trials_ended",
-    "trials_converted",
-    "trial_conversion",
-    "usage",
-)
+# The headline figures: field of the dashboard, key of the figures computed
+# by ``recurring.kpi.query``. Each one is shown for the month and the month
+# before (its field suffixed by ``_previous``).
+FIGURES = {
+    "mrr": "mrr",
+    "arr": "arr",
+    "new_mrr": "new",
+    "expansion_mrr": "expansion",
+    "contraction_mrr": "contraction",
+    "churn_mrr": "churn",
+    "reactivation_mrr": "reactivation",
+    "net_new_mrr": "net_new",
+    "customers_end": "customers_end",
+    "customers_lost": "customers_lost",
+    "logo_churn": "logo_churn",
+    "revenue_churn_gross": "revenue_churn_gross",
+    "revenue_churn_net": "revenue_churn_net",
+    "grr": "grr",
+    "nrr": "nrr",
+    "arpa": "arpa",
+    "ltv": "ltv",
+    "trials_ended": "trials_ended",
+    "trials_converted": "trials_converted",
+    "trial_conversion": "trial_conversion",
+    "usage": "usage",
+}
 
 
 def _money(string, help_text=None):
@@ -75,7 +77,12 @@ class RecurringKpiDashboard(models.TransientModel):
     )
     user_ids = fields.Many2many("res.users", string="Salespersons")
     country_ids = fields.Many2many("res.country", string="Customer Countries")
-    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        readonly=True,
+        default=lambda self: self.env.company.currency_id,
+        help="The current company's currency, in which the companies are consolidated.",
+    )
     date_from = fields.Date(string="From", compute="_compute_figures")
     date_to = fields.Date(string="To", compute="_compute_figures")
 
@@ -88,14 +95,16 @@ class RecurringKpiDashboard(models.TransientModel):
         "company's currency at the rate of the day it was set.",
     )
     arr = _money("ARR", "Annual recurring revenue: 12 x MRR.")
-    new = _money("New MRR", "MRR of subscriptions that started paying.")
-    expansion = _money("Expansion", "MRR added by upgrades.")
-    contraction = _money("Contraction", "MRR lost by downgrades.")
-    churn = _money(
+    new_mrr = _money("New MRR", "MRR of subscriptions that started paying.")
+    expansion_mrr = _money("Expansion", "MRR added by upgrades.")
+    contraction_mrr = _money("Contraction", "MRR lost by downgrades.")
+    churn_mrr = _money(
         "Churned MRR", "MRR lost by subscriptions closed, paused or suspended."
     )
-    reactivation = _money("Reactivation", "MRR of subscriptions resumed or reopened.")
-    net_new = _money(
+    reactivation_mrr = _money(
+        "Reactivation", "MRR of subscriptions resumed or reopened."
+    )
+    net_new_mrr = _money(
         "Net New MRR", "New + expansion + reactivation - contraction - churn."
     )
     customers_end = _count(
@@ -158,12 +167,12 @@ class RecurringKpiDashboard(models.TransientModel):
     # The same figures for the month before.
     mrr_previous = _money("MRR (Month Before)")
     arr_previous = _money("ARR (Month Before)")
-    new_previous = _money("New MRR (Month Before)")
-    expansion_previous = _money("Expansion (Month Before)")
-    contraction_previous = _money("Contraction (Month Before)")
-    churn_previous = _money("Churned MRR (Month Before)")
-    reactivation_previous = _money("Reactivation (Month Before)")
-    net_new_previous = _money("Net New MRR (Month Before)")
+    new_mrr_previous = _money("New MRR (Month Before)")
+    expansion_mrr_previous = _money("Expansion (Month Before)")
+    contraction_mrr_previous = _money("Contraction (Month Before)")
+    churn_mrr_previous = _money("Churned MRR (Month Before)")
+    reactivation_mrr_previous = _money("Reactivation (Month Before)")
+    net_new_mrr_previous = _money("Net New MRR (Month Before)")
     customers_end_previous = _count("Paying Customers (Month Before)")
     customers_lost_previous = _count("Customers Lost (Month Before)")
     logo_churn_previous = _rate("Logo Churn (Month Before)")
@@ -182,10 +191,6 @@ class RecurringKpiDashboard(models.TransientModel):
     # COMPUTE METHODS
     # ------------------------------------------------------------
 
-    @api.depends_context("company")
-    def _compute_currency_id(self):
-        self.currency_id = self.env.company.currency_id
-
     @api.depends(
         "date", "company_ids", "plan_ids", "template_ids", "user_ids", "country_ids"
     )
@@ -200,9 +205,9 @@ class RecurringKpiDashboard(models.TransientModel):
             )
             dashboard.date_from = current["date_from"]
             dashboard.date_to = current["date_to"]
-            for name in FIGURES:
-                dashboard[name] = current[name] or 0
-                dashboard[f"{name}_previous"] = previous[name] or 0
+            for name, key in FIGURES.items():
+                dashboard[name] = current[key] or 0
+                dashboard[f"{name}_previous"] = previous[key] or 0
             dashboard.trend_html = dashboard._render_trend(
                 Query._kpi_get_trend(day, 12, filters)
             )

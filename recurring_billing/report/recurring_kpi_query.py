@@ -470,7 +470,7 @@ class RecurringKpiQuery(models.AbstractModel):
                 month=month,
                 mrr=round_(mrr),
                 arr=round_(12 * mrr),
-                subscriptions=subscriptions,
+                subscriptions=int(subscriptions),
                 net_new=round_(values["new"] + gained - lost),
                 revenue_churn_gross=lost / mrr_start if mrr_start else False,
                 revenue_churn_net=(lost - gained) / mrr_start if mrr_start else False,

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import RecurringBillingCommon
 
@@ -514,7 +514,7 @@ class TestKpi(RecurringKpiCommon):
         )
         self.assertEqual(dashboard.mrr, 400.0)
         self.assertEqual(dashboard.mrr_previous, 460.0)
-        self.assertEqual(dashboard.net_new, -60.0)
+        self.assertEqual(dashboard.net_new_mrr, -60.0)
         self.assertEqual(dashboard.ltv, 320.0)
         self.assertEqual(dashboard.ltv_previous, 287.5)
         self.assertAlmostEqual(dashboard.logo_churn, 0.25)
@@ -523,6 +523,17 @@ class TestKpi(RecurringKpiCommon):
         dashboard.plan_ids = self.plan_yearly
         self.assertEqual(dashboard.mrr, 90.0)
         self.assertEqual(dashboard.mrr_previous, 0.0)
+        # As the web client opens it: a new record, figures by onchange.
+        form = Form(
+            self.env["recurring.kpi.dashboard"].with_context(
+                allowed_company_ids=self.both
+            )
+        )
+        form.date = date(2025, 3, 12)
+        self.assertEqual(form.mrr, 400.0)
+        self.assertEqual(form.new_mrr_previous, 60.0)
+        form.plan_ids.add(self.plan_yearly)
+        self.assertEqual(form.mrr, 90.0)
         action = dashboard.action_open_monthly()
         self.assertEqual(action["res_model"], "recurring.kpi.monthly")
         self.assertEqual(action["domain"], [("plan_id", "in", self.plan_yearly.ids)])
