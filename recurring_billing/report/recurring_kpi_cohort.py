@@ -152,9 +152,9 @@ class RecurringKpiCohort(models.Model):
                     + EXTRACT(MONTH FROM r.month) - EXTRACT(MONTH FROM r.cohort)
                    )::int AS months_since_start,
                    %(report_dims)s,
-                   r.subscriptions AS cohort_subscriptions,
+                   r.subscriptions::int AS cohort_subscriptions,
                    r.mrr AS cohort_mrr,
-                   r.active AS active_subscriptions,
+                   r.active::int AS active_subscriptions,
                    r.active_mrr AS active_mrr,
                    100.0 * r.active / NULLIF(total.subscriptions, 0)
                        AS customer_retention,

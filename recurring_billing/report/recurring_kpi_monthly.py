@@ -192,11 +192,11 @@ class RecurringKpiMonthly(models.Model):
                    grid.net AS net_new_mrr,
                    grid.mrr AS mrr,
                    12 * grid.mrr AS arr,
-                   grid.subscriptions - grid.started + grid.lost
+                   (grid.subscriptions - grid.started + grid.lost)::int
                        AS subscriptions_start,
-                   grid.started AS subscriptions_new,
-                   grid.lost AS subscriptions_churned,
-                   grid.subscriptions AS subscriptions
+                   grid.started::int AS subscriptions_new,
+                   grid.lost::int AS subscriptions_churned,
+                   grid.subscriptions::int AS subscriptions
               FROM running grid
              WHERE grid.net <> 0 OR grid.mrr <> 0 OR grid.started <> 0
                 OR grid.lost <> 0
