@@ -14,3 +14,4 @@ from . import test_roles
 from . import test_review_defects
 from . import test_pdf_rendering
 from . import test_kpi
+from . import test_kpi_access
