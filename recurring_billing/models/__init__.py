@@ -12,6 +12,8 @@ from . import recurring_subscription_billing
 from . import recurring_subscription_change
 from . import recurring_subscription_mail
 from . import recurring_subscription_portal
+from . import recurring_mrr_event
+from . import recurring_subscription_kpi
 from . import sale_order
 from . import sale_order_line
 from . import account_move

@@ -28,6 +28,7 @@ class SaleOrder(models.Model):
     _name = "sale.order"
     _inherit = [
         "sale.order",
+        "recurring.subscription.kpi",
         "recurring.subscription.billing",
         "recurring.subscription.change",
         "recurring.subscription.mail",

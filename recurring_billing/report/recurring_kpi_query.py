@@ -1,0 +1,480 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, models
+from odoo.tools import SQL
+
+# Filters of the KPI: field of the MRR log they restrict.
+KPI_FILTERS = {
+    "company_ids": "company_id",
+    "plan_ids": "plan_id",
+    "template_ids": "template_id",
+    "user_ids": "user_id",
+    "country_ids": "country_id",
+}
+MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+class RecurringKpiQuery(models.AbstractModel):
+    """The SQL of the subscription KPIs, read by the reports and the
+    dashboard: every figure is defined once, here, on the MRR log.
+
+    Amounts are consolidated in the currency of the user's current company:
+    each subscription's MRR is converted at the rate of the day of the
+    movement that set it, so that the movements of a period always add up
+    to the change of MRR over the period."""
+
+    _name = "recurring.kpi.query"
+    _description = "Subscription KPI Queries"
+
+    # ------------------------------------------------------------
+    # SQL BUILDING BLOCKS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _kpi_rate_sql(self, currency, day):
+        """Rate of ``currency`` on ``day`` (two SQL expressions), read as
+        ``res.currency._get_rates`` reads it for the current company."""
+        return SQL(
+            """COALESCE((
+                SELECT r.rate FROM res_currency_rate r
+                 WHERE r.currency_id = %(currency)s AND r.name <= %(day)s
+                   AND (r.company_id IS NULL OR r.company_id = %(root)s)
+              ORDER BY r.company_id, r.name DESC
+                 LIMIT 1), 1.0)""",
+            currency=currency,
+            day=day,
+            root=self.env.company.root_id.id,
+        )
+
+    @api.model
+    def _kpi_convert_sql(self, amount, day):
+        """``amount`` of the movement ``e`` (in its company's currency)
+        converted into the current company's currency at ``day``'s rate."""
+        target = self.env.company.currency_id
+        return SQL(
+            "ROUND(%(amount)s * %(target)s / %(source)s, %(digits)s)",
+            amount=amount,
+            target=self._kpi_rate_sql(target.id, day),
+            source=self._kpi_rate_sql(SQL("e.company_currency_id"), day),
+            digits=target.decimal_places,
+        )
+
+    @api.model
+    def _kpi_events_sql(self, filters=None, date_to=None):
+        """The MRR log as a query: one row per movement of the companies the
+        user works in, restricted by ``filters`` (see ``KPI_FILTERS``) and
+        up to ``date_to``, with ``delta``, the consolidated change of MRR,
+        and ``step``, the change of the count of paying subscriptions."""
+        filters = filters or {}
+        company_ids = self.env.companies.ids
+        if filters.get("company_ids"):
+            company_ids = list(set(company_ids) & set(filters["company_ids"]))
+        conditions = [SQL("e.company_id IN %s", tuple(company_ids or [0]))]
+        for key, column in KPI_FILTERS.items():
+            if key != "company_ids" and filters.get(key):
+                conditions.append(
+                    SQL("e.%s IN %s", SQL.identifier(column), tuple(filters[key]))
+                )
+        if date_to:
+            conditions.append(SQL("e.date <= %s", date_to))
+        target = self.env.company.currency_id.id
+        return SQL(
+            """
+            SELECT e.id, e.date, date_trunc('month', e.date)::date AS month,
+                   e.subscription_id, e.company_id, e.partner_id, e.country_id,
+                   e.plan_id, e.template_id, e.user_id, e.event_type, e.reason,
+                   CASE WHEN e.company_currency_id = %(target)s
+                        THEN e.mrr_delta_company
+                        ELSE %(after)s - COALESCE(%(before)s, 0) END AS delta,
+                   CASE e.event_type WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1
+                        WHEN 'churn' THEN -1 ELSE 0 END AS step
+              FROM recurring_mrr_event e
+             WHERE %(where)s
+            """,
+            target=target,
+            after=self._kpi_convert_sql(SQL("e.mrr_after_company"), SQL("e.date")),
+            before=self._kpi_convert_sql(
+                SQL("e.mrr_before_company"), SQL("e.previous_date")
+            ),
+            where=SQL(" AND ").join(conditions),
+        )
+
+    # ------------------------------------------------------------
+    # FIGURES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _kpi_get_mrr(self, day, filters=None):
+        """MRR at the end of ``day``, consolidated."""
+        self.env["recurring.mrr.event"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT COALESCE(SUM(ev.delta), 0) FROM (%s) ev",
+                self._kpi_events_sql(filters, day),
+            )
+        )
+        return self.env.company.currency_id.round(self.env.cr.fetchone()[0])
+
+    @api.model
+    def _kpi_get_movements(self, date_from, date_to, filters=None):
+        """MRR movements from ``date_from`` to ``date_to`` (both included),
+        each positive: ``{new, expansion, contraction, churn, reactivation,
+        net_new}``."""
+        self.env["recurring.mrr.event"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT ev.event_type, SUM(ev.delta) FROM (%s) ev
+                 WHERE ev.date >= %s GROUP BY ev.event_type
+                """,
+                self._kpi_events_sql(filters, date_to),
+                date_from,
+            )
+        )
+        sums = dict(self.env.cr.fetchall())
+        round_ = self.env.company.currency_id.round
+        figures = {
+            movement: round_(abs(sums.get(movement) or 0.0)) for movement in MOVEMENTS
+        }
+        figures["net_new"] = round_(
+            figures["new"]
+            + figures["expansion"]
+            + figures["reactivation"]
+            - figures["contraction"]
+            - figures["churn"]
+        )
+        return figures
+
+    @api.model
+    def _kpi_get_customers(self, date_from, date_to, filters=None):
+        """Customers (commercial partners paying for at least one
+        subscription) and their MRR at the start of the period (the eve of
+        ``date_from``) and at its end: ``{mrr_start, mrr_end, customers_start,
+        customers_end, customers_lost, customers_new, retained_mrr,
+        retained_churn, retained_contraction}``, the last three for the
+        customers at the start only (their MRR at the end, their churn and
+        contraction over the period)."""
+        return self._kpi_get_customers_multi([(date_from, date_to)], filters)[0]
+
+    @api.model
+    def _kpi_get_customers_multi(self, periods, filters=None):
+        """:meth:`_kpi_get_customers` of several ``(date_from, date_to)``
+        periods, in one pass over the log."""
+        self.env["recurring.mrr.event"].flush_model()
+        per_customer = []
+        totals = []
+        zero = self.env.company.currency_id.rounding / 2
+        for index, (date_from, date_to) in enumerate(periods):
+
+            def column(name, index=index):
+                return SQL.identifier(f"{name}_{index}")
+
+            per_customer.append(
+                SQL(
+                    """
+                    COALESCE(SUM(ev.delta) FILTER (
+                        WHERE ev.date < %(date_from)s), 0) AS %(start)s,
+                    COALESCE(SUM(ev.delta) FILTER (
+                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s,
+                    COALESCE(SUM(-ev.delta) FILTER (
+                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
+                          AND ev.event_type = 'churn'), 0) AS %(churn)s,
+                    COALESCE(SUM(-ev.delta) FILTER (
+                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
+                          AND ev.event_type = 'contraction'), 0) AS %(contraction)s
+                    """,
+                    date_from=date_from,
+                    date_to=date_to,
+                    start=column("start"),
+                    end=column("end"),
+                    churn=column("churn"),
+                    contraction=column("contraction"),
+                )
+            )
+            totals.append(
+                SQL(
+                    """
+                    COALESCE(SUM(%(start)s), 0), COALESCE(SUM(%(end)s), 0),
+                    COUNT(*) FILTER (WHERE %(start)s > %(zero)s),
+                    COUNT(*) FILTER (WHERE %(end)s > %(zero)s),
+                    COUNT(*) FILTER (
+                        WHERE %(start)s > %(zero)s AND %(end)s <= %(zero)s),
+                    COUNT(*) FILTER (
+                        WHERE %(start)s <= %(zero)s AND %(end)s > %(zero)s),
+                    COALESCE(SUM(%(end)s) FILTER (WHERE %(start)s > %(zero)s), 0),
+                    COALESCE(SUM(%(churn)s) FILTER (WHERE %(start)s > %(zero)s), 0),
+                    COALESCE(
+                        SUM(%(contraction)s) FILTER (WHERE %(start)s > %(zero)s), 0)
+                    """,
+                    start=column("start"),
+                    end=column("end"),
+                    churn=column("churn"),
+                    contraction=column("contraction"),
+                    zero=zero,
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH customer AS (
+                    SELECT ev.partner_id, %(per_customer)s
+                      FROM (%(events)s) ev
+                  GROUP BY ev.partner_id
+                )
+                SELECT %(totals)s FROM customer
+                """,
+                per_customer=SQL(", ").join(per_customer),
+                totals=SQL(", ").join(totals),
+                events=self._kpi_events_sql(
+                    filters, max(date_to for _date_from, date_to in periods)
+                ),
+            )
+        )
+        keys = (
+            "mrr_start",
+            "mrr_end",
+            "customers_start",
+            "customers_end",
+            "customers_lost",
+            "customers_new",
+            "retained_mrr",
+            "retained_churn",
+            "retained_contraction",
+        )
+        values = self.env.cr.fetchone()
+        round_ = self.env.company.currency_id.round
+        result = []
+        for index in range(len(periods)):
+            row = dict(
+                zip(
+                    keys,
+                    values[index * len(keys) : (index + 1) * len(keys)],
+                    strict=True,
+                )
+            )
+            for key in keys:
+                if not key.startswith("customers"):
+                    row[key] = round_(row[key])
+            result.append(row)
+        return result
+
+    @api.model
+    def _kpi_get_trials(self, date_from, date_to, filters=None):
+        """Trials started from ``date_from`` to ``date_to``: ``{trials,
+        trials_ended, trials_converted}``; a trial has ended when it became
+        paid, was closed, or its trial end date is past."""
+        report = self.env["recurring.kpi.trial"]
+        report.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(*), COALESCE(SUM(t.trials_ended), 0),
+                       COALESCE(SUM(t.trials_converted), 0)
+                  FROM (%s) t
+                 WHERE t.date >= %s AND t.date <= %s AND %s
+                """,
+                report._table_query,
+                date_from,
+                date_to,
+                SQL(" AND ").join(
+                    [SQL("TRUE")]
+                    + [
+                        SQL("t.%s IN %s", SQL.identifier(column), tuple(filters[key]))
+                        for key, column in KPI_FILTERS.items()
+                        if (filters or {}).get(key)
+                    ]
+                ),
+            )
+        )
+        return dict(
+            zip(
+                ("trials", "trials_ended", "trials_converted"),
+                self.env.cr.fetchone(),
+                strict=True,
+            )
+        )
+
+    @api.model
+    def _kpi_get_usage(self, date_from, date_to, filters=None):
+        """Metered usage, apart from MRR: the untaxed amount of posted
+        subscription invoices and credit notes for the usage served from
+        ``date_from`` to ``date_to`` (their lines' service end date),
+        consolidated at the rate of ``date_to``."""
+        filters = filters or {}
+        domain = [
+            ("parent_state", "=", "posted"),
+            ("move_id.move_type", "in", ("out_invoice", "out_refund")),
+            ("move_id.subscription_id", "!=", False),
+            ("product_id.recurring_usage", "=", True),
+            ("end_date", ">=", date_from),
+            ("end_date", "<=", date_to),
+            ("company_id", "in", filters.get("company_ids") or self.env.companies.ids),
+        ]
+        for key, field in (
+            ("plan_ids", "recurring_plan_id"),
+            ("template_ids", "sale_order_template_id"),
+            ("user_ids", "user_id"),
+        ):
+            if filters.get(key):
+                domain.append((f"move_id.subscription_id.{field}", "in", filters[key]))
+        if filters.get("country_ids"):
+            domain.append(
+                (
+                    "move_id.commercial_partner_id.country_id",
+                    "in",
+                    filters["country_ids"],
+                )
+            )
+        target = self.env.company.currency_id
+        total = 0.0
+        for company, balance in (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(domain, ["company_id"], ["balance:sum"])
+        ):
+            total += company.currency_id._convert(
+                -balance, target, self.env.company, date_to
+            )
+        return target.round(total)
+
+    @api.model
+    def _kpi_get_figures(self, day, filters=None):
+        """Every headline figure of the month of ``day``.
+
+        Rates are fractions (0.05 is 5 %), ``False`` when undefined (no
+        customer or MRR at the start of the month, no trial ended...).
+        """
+        return self._kpi_get_figures_multi([day], filters)[0]
+
+    @api.model
+    def _kpi_get_figures_multi(self, days, filters=None):
+        """:meth:`_kpi_get_figures` of the months of several ``days``; the
+        customers of all of them are counted in one pass over the log."""
+        periods = []
+        for day in days:
+            date_from = day.replace(day=1)
+            periods.append((date_from, date_from + relativedelta(months=1, days=-1)))
+        customers = self._kpi_get_customers_multi(periods, filters)
+        round_ = self.env.company.currency_id.round
+
+        def ratio(numerator, denominator):
+            return numerator / denominator if denominator else False
+
+        result = []
+        for (date_from, date_to), customer_figures in zip(
+            periods, customers, strict=True
+        ):
+            figures = self._kpi_get_movements(date_from, date_to, filters)
+            figures.update(customer_figures)
+            figures.update(self._kpi_get_trials(date_from, date_to, filters))
+            figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
+            mrr_start, mrr = figures["mrr_start"], figures["mrr_end"]
+            lost = figures["churn"] + figures["contraction"]
+            gained = figures["expansion"] + figures["reactivation"]
+            logo_churn = ratio(figures["customers_lost"], figures["customers_start"])
+            arpa = round_(ratio(mrr, figures["customers_end"]) or 0.0)
+            figures.update(
+                date_from=date_from,
+                date_to=date_to,
+                mrr=mrr,
+                arr=round_(12 * mrr),
+                logo_churn=logo_churn,
+                revenue_churn_gross=ratio(lost, mrr_start),
+                revenue_churn_net=ratio(lost - gained, mrr_start),
+                grr=ratio(
+                    mrr_start
+                    - figures["retained_churn"]
+                    - figures["retained_contraction"],
+                    mrr_start,
+                ),
+                nrr=ratio(figures["retained_mrr"], mrr_start),
+                arpa=arpa,
+                ltv=round_(arpa / logo_churn) if logo_churn else False,
+                trial_conversion=ratio(
+                    figures["trials_converted"], figures["trials_ended"]
+                ),
+            )
+            result.append(figures)
+        return result
+
+    @api.model
+    def _kpi_get_trend(self, day, months=12, filters=None):
+        """MRR and its movements for each of the ``months`` months up to the
+        month of ``day``, in one query: a list of dicts (``month``, ``mrr``,
+        ``arr``, the movements, ``net_new``, ``subscriptions``,
+        ``revenue_churn_gross``, ``revenue_churn_net``), oldest first."""
+        last = day.replace(day=1)
+        first = last - relativedelta(months=months - 1)
+        self.env["recurring.mrr.event"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH ev AS (%(events)s),
+                month AS (
+                    SELECT m::date AS month
+                      FROM generate_series(%(first)s::date, %(last)s::date,
+                                           interval '1 month') m
+                ),
+                opening AS (
+                    SELECT COALESCE(SUM(delta), 0) AS mrr,
+                           COALESCE(SUM(step), 0) AS subscriptions
+                      FROM ev WHERE ev.date < %(first)s
+                ),
+                moves AS (
+                    SELECT ev.month, SUM(ev.delta) AS net, SUM(ev.step) AS step,
+                           SUM(ev.delta) FILTER (WHERE event_type = 'new') AS new,
+                           SUM(ev.delta) FILTER (WHERE event_type = 'expansion')
+                               AS expansion,
+                           -SUM(ev.delta) FILTER (WHERE event_type = 'contraction')
+                               AS contraction,
+                           -SUM(ev.delta) FILTER (WHERE event_type = 'churn')
+                               AS churn,
+                           SUM(ev.delta) FILTER (WHERE event_type = 'reactivation')
+                               AS reactivation
+                      FROM ev WHERE ev.date >= %(first)s
+                  GROUP BY ev.month
+                )
+                SELECT month.month,
+                       opening.mrr + SUM(COALESCE(moves.net, 0)) OVER w,
+                       opening.subscriptions + SUM(COALESCE(moves.step, 0)) OVER w,
+                       COALESCE(moves.new, 0), COALESCE(moves.expansion, 0),
+                       COALESCE(moves.contraction, 0), COALESCE(moves.churn, 0),
+                       COALESCE(moves.reactivation, 0)
+                  FROM month CROSS JOIN opening
+             LEFT JOIN moves ON moves.month = month.month
+                WINDOW w AS (ORDER BY month.month)
+              ORDER BY month.month
+                """,
+                events=self._kpi_events_sql(
+                    filters, last + relativedelta(months=1, days=-1)
+                ),
+                first=first,
+                last=last,
+            )
+        )
+        round_ = self.env.company.currency_id.round
+        trend = []
+        mrr_start = None
+        for row in self.env.cr.fetchall():
+            month, mrr, subscriptions, *movements = row
+            values = dict(zip(MOVEMENTS, (round_(m) for m in movements), strict=True))
+            if mrr_start is None:
+                mrr_start = (
+                    mrr - sum(movements[:2]) - movements[4] + sum(movements[2:4])
+                )
+            lost = values["churn"] + values["contraction"]
+            gained = values["expansion"] + values["reactivation"]
+            values.update(
+                month=month,
+                mrr=round_(mrr),
+                arr=round_(12 * mrr),
+                subscriptions=int(subscriptions),
+                net_new=round_(values["new"] + gained - lost),
+                revenue_churn_gross=lost / mrr_start if mrr_start else False,
+                revenue_churn_net=(lost - gained) / mrr_start if mrr_start else False,
+            )
+            trend.append(values)
+            mrr_start = mrr
+        return trend
