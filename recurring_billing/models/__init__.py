@@ -11,6 +11,8 @@ from . import recurring_usage
 from . import recurring_subscription_billing
 from . import recurring_subscription_change
 from . import recurring_subscription_mail
+from . import recurring_subscription_payment
+from . import recurring_invoice_payment
 from . import sale_order
 from . import sale_order_line
 from . import account_move
@@ -18,3 +20,6 @@ from . import account_edi_xml_cii
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
+from . import payment_token
+from . import payment_transaction
+from . import recurring_payment_charge

@@ -31,6 +31,7 @@ class SaleOrder(models.Model):
         "recurring.subscription.billing",
         "recurring.subscription.change",
         "recurring.subscription.mail",
+        "recurring.subscription.payment",
     ]
 
     # ------------------------------------------------------------
