@@ -56,7 +56,11 @@ class RecurringInvoicePayment(models.AbstractModel):
         "subscription's template (e.g. the SEPA pre-notification).",
     )
     recurring_charge_message = fields.Text(
-        string="Charge Outcome", copy=False, readonly=True
+        string="Charge Outcome",
+        compute="_compute_recurring_charge_state",
+        store=True,
+        readonly=True,
+        copy=False,
     )
     recurring_prenotified = fields.Boolean(
         string="Debit Pre-Notified",
@@ -97,6 +101,12 @@ class RecurringInvoicePayment(models.AbstractModel):
             subscription = move.subscription_id.sudo()
             if subscription.recurring_payment_mode != "auto":
                 continue
+            if move.currency_id.compare_amounts(move.amount_total, 0.0) <= 0:
+                move.recurring_charge_state = "skipped"
+                move.recurring_charge_message = self.env._(
+                    "Nothing is left to pay on this invoice."
+                )
+                continue
             delay = subscription.sale_order_template_id.charge_delay_days
             day = move.invoice_date or move.company_id._get_today()
             move.recurring_charge_state = "to_charge"
@@ -109,6 +119,21 @@ class RecurringInvoicePayment(models.AbstractModel):
             )
             if cron:
                 cron.sudo()._trigger()
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_recurring_charge_now(self):
+        """Charge these subscription invoices now with their subscription's
+        saved payment method (a new attempt after a failure, or before the
+        charge date)."""
+        self.check_access("write")
+        for move in self:
+            if move.recurring_charge_state in ("pending", "done"):
+                continue
+            move.sudo()._recurring_charge()
+        return True
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: CHARGE
@@ -144,15 +169,6 @@ class RecurringInvoicePayment(models.AbstractModel):
                 "The subscription %(subscription)s has no saved payment method.",
                 subscription=subscription.display_name,
             )
-        token_problem = subscription._recurring_check_token(token)
-        if token_problem:
-            return token_problem
-        if token.partner_id.commercial_partner_id != self.commercial_partner_id:
-            return self.env._(
-                "The payment method %(token)s does not belong to the customer "
-                "of the invoice.",
-                token=token.display_name,
-            )
         provider = token.provider_id
         if provider.state == "disabled":
             return self.env._(
@@ -166,6 +182,15 @@ class RecurringInvoicePayment(models.AbstractModel):
                 "charges in the company's settings.",
                 provider=provider.display_name,
                 company=self.company_id.display_name,
+            )
+        token_problem = subscription._recurring_check_token(token)
+        if token_problem:
+            return token_problem
+        if token.partner_id.commercial_partner_id != self.commercial_partner_id:
+            return self.env._(
+                "The payment method %(token)s does not belong to the customer "
+                "of the invoice.",
+                token=token.display_name,
             )
         method = token.payment_method_id.primary_payment_method_id or (
             token.payment_method_id
@@ -224,6 +249,9 @@ class RecurringInvoicePayment(models.AbstractModel):
         if blocker:
             self._recurring_skip(blocker)
             return Transaction
+        # The state of an earlier attempt must reach the database before the
+        # unique index judges the new one.
+        Transaction.flush_model(["state"])
         with self.env.cr.savepoint():
             tx = Transaction.create(self._recurring_prepare_charge_transaction_vals())
         self.write({"recurring_charge_state": "pending"})
