@@ -1,2 +1,3 @@
-from . import test_stripe_client
 from . import test_stripe_event
+from . import test_stripe_charge
+from . import test_stripe_webhook
