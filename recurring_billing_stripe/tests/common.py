@@ -103,6 +103,7 @@ class RecurringStripePaymentCommon(RecurringPaymentCommon):
                 "stripe_secret_key": "sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
                 "stripe_publishable_key": "pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
                 "stripe_webhook_secret": WEBHOOK_SECRET,
+                "allow_tokenization": True,
             }
         )
         methods = cls.method_card_stripe + cls.method_sepa
