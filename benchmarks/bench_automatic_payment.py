@@ -86,7 +86,11 @@ def setup(env, n):
     card.write({"provider_ids": [Command.link(stripe.id)]})
     card.active = True
     plan = env["recurring.plan"].create(
-        {"name": "Bench monthly", "billing_period_value": 1, "billing_period_unit": "month"}
+        {
+            "name": "Bench monthly",
+            "billing_period_value": 1,
+            "billing_period_unit": "month",
+        }
     )
     product = env["product.product"].create(
         {
@@ -179,7 +183,12 @@ def fake_stripe(provider, endpoint, payload=None, method="POST", **kwargs):
             "id": payload["payment_method"],
             "object": "payment_method",
             "type": "card",
-            "card": {"brand": "visa", "exp_month": 8, "exp_year": 2030, "last4": "4242"},
+            "card": {
+                "brand": "visa",
+                "exp_month": 8,
+                "exp_year": 2030,
+                "last4": "4242",
+            },
         },
         "status": "succeeded",
     }
@@ -194,7 +203,12 @@ def main():
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 25")
     args = parser.parse_args()
-    pg = ["-h", os.environ.get("PGHOST", "127.0.0.1"), "-U", os.environ.get("PGUSER", "root")]
+    pg = [
+        "-h",
+        os.environ.get("PGHOST", "127.0.0.1"),
+        "-U",
+        os.environ.get("PGUSER", "root"),
+    ]
     subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=True)
     subprocess.run(["createdb", *pg, "-T", args.template, args.db], check=True)
     odoo = run_odoo(args)
@@ -209,7 +223,8 @@ def main():
             started = time.perf_counter()
             invoices = setup(env, args.n)
             cr.commit()
-            print(f"setup: {args.n} posted invoices in {time.perf_counter() - started:.1f} s")
+            setup_time = time.perf_counter() - started
+            print(f"setup: {args.n} posted invoices in {setup_time:.1f} s")
             Charge = env["recurring.payment.charge"]
             calls = 0
             with patch.object(StripeProvider, "_stripe_make_request", fake_stripe):
@@ -235,12 +250,18 @@ def main():
                     profiler.disable()
                     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
             env.invalidate_all()
-            txs = env["payment.transaction"].search([("recurring_invoice_id", "in", invoices.ids)])
-            paid = invoices.filtered(lambda m: m.payment_state in ("paid", "in_payment"))
+            txs = env["payment.transaction"].search(
+                [("recurring_invoice_id", "in", invoices.ids)]
+            )
+            paid = invoices.filtered(
+                lambda m: m.payment_state in ("paid", "in_payment")
+            )
             assert len(txs) == args.n, len(txs)
             assert set(txs.mapped("state")) == {"done"}, set(txs.mapped("state"))
             assert len(paid) == args.n, len(paid)
-            print(f"os.cpu_count() = {os.cpu_count()} (shared machine: figures are noisy)")
+            print(
+                f"os.cpu_count() = {os.cpu_count()} (shared machine: figures are noisy)"
+            )
             print(f"charged {args.n} invoices in {elapsed:.1f} s, {calls} cron calls")
             print(f"transactions per second: {args.n / elapsed:.1f}")
             print(f"SQL queries per charge: {queries / args.n:.1f}")

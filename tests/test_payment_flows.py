@@ -36,8 +36,9 @@ class TestAutomaticPaymentFlow(RecurringStripePaymentCommon, HttpCase):
     def test_charge_succeeds_invoice_paid_and_reconciled(self):
         subscription, invoice = self._subscription_invoice()
 
-        with stripe_answers(bodies.payment_intent(invoice.name, AMOUNT)), mute_logger(
-            *MUTED
+        with (
+            stripe_answers(bodies.payment_intent(invoice.name, AMOUNT)),
+            mute_logger(*MUTED),
         ):
             tx = self._charge()
 
@@ -134,7 +135,9 @@ class TestAutomaticPaymentFlow(RecurringStripePaymentCommon, HttpCase):
         )
 
         # 3-D Secure passed in the browser; Stripe tells Odoo by webhook.
-        intent = bodies.payment_intent(online.reference, AMOUNT, payment_method=new_card)
+        intent = bodies.payment_intent(
+            online.reference, AMOUNT, payment_method=new_card
+        )
         intent["payment_method"] = NEW_PM
         event = json.dumps(
             bodies.event("evt_1OnSession0001", "payment_intent.succeeded", intent)

@@ -11,7 +11,6 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     payment_disputed = fields.Boolean(
-        string="Payment Disputed",
         copy=False,
         readonly=True,
         tracking=True,

@@ -46,7 +46,12 @@ def stripe_answers(*answers):
     answers = list(answers)
 
     def fake_stripe_make_request(
-        provider, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+        provider,
+        endpoint,
+        payload=None,
+        method="POST",
+        offline=False,
+        idempotency_key=None,
     ):
         calls.append(
             {

@@ -109,7 +109,9 @@ def _charge(reference, amount, status, payment_method, details, failure=None):
             else "declined_by_network",
             "reason": (failure or {}).get("decline_code"),
             "risk_level": "normal",
-            "seller_message": "Payment complete." if not failure else "The bank "
+            "seller_message": "Payment complete."
+            if not failure
+            else "The bank "
             "returned the decline code `%s`." % (failure or {}).get("decline_code"),
             "type": "authorized" if not failure else "issuer_declined",
         },
@@ -122,8 +124,14 @@ def _charge(reference, amount, status, payment_method, details, failure=None):
     }
 
 
-def payment_intent(reference, amount, status="succeeded", payment_method=None,
-                   last_payment_error=None, charge_status=None):
+def payment_intent(
+    reference,
+    amount,
+    status="succeeded",
+    payment_method=None,
+    last_payment_error=None,
+    charge_status=None,
+):
     """A PaymentIntent as Stripe answers ``POST /v1/payment_intents`` with
     ``confirm=true`` and ``expand[]=payment_method``."""
     payment_method = payment_method or card_payment_method()

@@ -120,18 +120,26 @@ class TestStripeCharge(RecurringStripePaymentCommon):
     def test_expired_card_is_a_hard_failure(self):
         invoice = self._stripe_subscription_invoice()
         answer = bodies.card_error(
-            invoice.name, AMOUNT, "expired_card", "expired_card", "Your card has expired."
+            invoice.name,
+            AMOUNT,
+            "expired_card",
+            "expired_card",
+            "Your card has expired.",
         )
 
         tx, _calls = self._charge_with(invoice, answer)
 
         self.assertEqual(tx.failure_class, "hard")
         self.assertEqual(tx.decline_code, "expired_card")
-        self.assertTrue(self._messages_with_subject(invoice, "payment method was refused"))
+        self.assertTrue(
+            self._messages_with_subject(invoice, "payment method was refused")
+        )
 
     def test_stripe_server_error_is_a_soft_failure(self):
         invoice = self._stripe_subscription_invoice()
-        answer = {"error": {"type": "api_error", "message": "An unknown error occurred"}}
+        answer = {
+            "error": {"type": "api_error", "message": "An unknown error occurred"}
+        }
 
         tx, _calls = self._charge_with(invoice, answer)
 
@@ -162,7 +170,9 @@ class TestStripeCharge(RecurringStripePaymentCommon):
         self.assertEqual(invoice.payment_state, "not_paid")
         # The mandate of the debit is kept on the token.
         self.assertEqual(self.sepa_token.stripe_mandate, bodies.MANDATE)
-        self.assertEqual(self.sepa_token._recurring_get_mandate_reference(), bodies.MANDATE)
+        self.assertEqual(
+            self.sepa_token._recurring_get_mandate_reference(), bodies.MANDATE
+        )
         with stripe_answers(answer) as calls:
             self.assertFalse(self._charge("2026-01-08"))
         self.assertFalse(calls, "A pending debit is never charged twice.")
@@ -209,7 +219,9 @@ class TestStripeCharge(RecurringStripePaymentCommon):
     def test_missing_webhook_secret_is_a_configuration_error(self):
         self.assertFalse(self.stripe.recurring_stripe_config_error)
         self.stripe.stripe_webhook_secret = False
-        self.assertIn("No webhook signing secret", self.stripe.recurring_stripe_config_error)
+        self.assertIn(
+            "No webhook signing secret", self.stripe.recurring_stripe_config_error
+        )
         self.assertTrue(
             self.stripe.recurring_stripe_webhook_url.endswith(
                 f"/recurring_billing/stripe/webhook/{self.stripe.id}"

@@ -29,7 +29,9 @@ class TestStripeFacturx(RecurringStripePaymentCommon):
 
         xml, tree = self._xml(invoice)
 
-        settlement = tree.xpath("//ram:ApplicableHeaderTradeSettlement", namespaces=NS)[0]
+        settlement = tree.xpath("//ram:ApplicableHeaderTradeSettlement", namespaces=NS)[
+            0
+        ]
         self.assertEqual(
             etree.QName(settlement[0]).localname, "CreditorReferenceID", xml.decode()
         )

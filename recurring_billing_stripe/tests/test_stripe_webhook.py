@@ -123,9 +123,12 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
     def test_odoo_endpoint_refuses_unsigned_events_of_a_subscription_provider(self):
         self.stripe.stripe_webhook_secret = False
         invoice = self._invoice(self.subscription)
-        with stripe_answers(
-            bodies.payment_intent(invoice.name, 7920, status="processing")
-        ), mute_logger(*MUTED):
+        with (
+            stripe_answers(
+                bodies.payment_intent(invoice.name, 7920, status="processing")
+            ),
+            mute_logger(*MUTED),
+        ):
             tx = self._charge()
         event = bodies.event(
             "evt_1PiSucceeded0001",
@@ -154,8 +157,12 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
     def test_events_out_of_order_leave_the_current_state(self):
         # Stripe's current state: the card renewed twice, last to 11/2031.
         current = bodies.card_payment_method(exp_month=11, exp_year=2031, last4="0077")
-        newer = self._pm_event("evt_1PmUpdatedNewer", 1767229200, exp_month=11, exp_year=2031)
-        older = self._pm_event("evt_1PmUpdatedOlder", 1767225600, exp_month=5, exp_year=2029)
+        newer = self._pm_event(
+            "evt_1PmUpdatedNewer", 1767229200, exp_month=11, exp_year=2031
+        )
+        older = self._pm_event(
+            "evt_1PmUpdatedOlder", 1767225600, exp_month=5, exp_year=2029
+        )
         with stripe_answers(current):
             self._post(newer)
             self._post(older)
@@ -185,7 +192,9 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
         self.assertFalse(self.sepa_token.active)
         self.assertEqual(self.subscription.recurring_payment_mode, "manual")
         self.assertFalse(self.subscription.payment_token_id)
-        self.assertTrue(self._messages_with_subject(self.subscription, "mandate was revoked"))
+        self.assertTrue(
+            self._messages_with_subject(self.subscription, "mandate was revoked")
+        )
 
     def test_mandate_still_active_changes_nothing(self):
         self.sepa_token.stripe_mandate = bodies.MANDATE
@@ -205,12 +214,15 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
             company_ids=[self.company.id],
         )
         invoice = self._invoice(self.subscription)
-        with stripe_answers(bodies.payment_intent(invoice.name, 7920)), mute_logger(
-            *MUTED
+        with (
+            stripe_answers(bodies.payment_intent(invoice.name, 7920)),
+            mute_logger(*MUTED),
         ):
             self._charge()
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
-        event = bodies.event("evt_1Dispute0001", "charge.dispute.created", bodies.dispute())
+        event = bodies.event(
+            "evt_1Dispute0001", "charge.dispute.created", bodies.dispute()
+        )
 
         response = self._post(event)
 
@@ -227,7 +239,10 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
         self.subscription.payment_token_id = self.sepa_token
         invoice = self._invoice(self.subscription)
         processing = bodies.payment_intent(
-            invoice.name, 7920, status="processing", payment_method=bodies.sepa_payment_method()
+            invoice.name,
+            7920,
+            status="processing",
+            payment_method=bodies.sepa_payment_method(),
         )
         with stripe_answers(processing), mute_logger(*MUTED):
             self._charge()  # Pre-notification.
@@ -237,7 +252,9 @@ class TestStripeWebhook(RecurringStripePaymentCommon, HttpCase):
             invoice.name, 7920, payment_method=bodies.sepa_payment_method()
         )
         succeeded["payment_method"] = bodies.SEPA_PM  # Webhooks do not expand it.
-        event = bodies.event("evt_1PiSucceeded0002", "payment_intent.succeeded", succeeded)
+        event = bodies.event(
+            "evt_1PiSucceeded0002", "payment_intent.succeeded", succeeded
+        )
 
         response = self._post(event)
 
