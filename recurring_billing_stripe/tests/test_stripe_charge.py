@@ -155,8 +155,11 @@ class TestStripeCharge(RecurringStripePaymentCommon):
         def timeout(endpoint):
             raise requests.exceptions.ReadTimeout("Read timed out. (read timeout=60)")
 
-        with stripe_answers(timeout) as calls, mute_logger(
-            *MUTED, "odoo.addons.recurring_billing.models.recurring_invoice_payment"
+        with (
+            stripe_answers(timeout) as calls,
+            mute_logger(
+                *MUTED, "odoo.addons.recurring_billing.models.recurring_invoice_payment"
+            ),
         ):
             tx = self._charge()
 
