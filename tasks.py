@@ -282,9 +282,6 @@ def cmd_test(args, pytest_args):
         str(ROOT),
         f"--odoo-database={args.db}",
         f"--odoo-addons-path={odoo_addons_path()}",
-        # Serve HTTP on a free port: HttpCase tests (portal, browser tours in
-        # Chromium) are skipped without it.
-        "--odoo-http",
         *ADDONS,
         "tests",
         *pytest_args,

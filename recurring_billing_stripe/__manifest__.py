@@ -17,6 +17,8 @@
     "data": [
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
+        "data/mail_template_data.xml",
+        "data/cii_facturx_templates.xml",
         "views/recurring_stripe_event_views.xml",
         "views/payment_provider_views.xml",
         "views/menus.xml",

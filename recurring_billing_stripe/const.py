@@ -1,20 +1,20 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 
-# Network timeout of every Stripe API call, in seconds: (connect, read). Kept
-# well below the SDK default (80 s) so that a stalled call cannot hold a cron
-# worker for minutes.
-STRIPE_TIMEOUT = (5, 30)
+# The webhook endpoint of this module, one per Stripe payment provider. It
+# receives Odoo's own events (passed on to payment_stripe) and the ones below.
+WEBHOOK_ROUTE = "/recurring_billing/stripe/webhook/<int:provider_id>"
+WEBHOOK_URL = "/recurring_billing/stripe/webhook/%s"
 
-# Retries on connection errors, timeouts, 409 and 5xx answers (the SDK decides
-# which errors are retryable). Each retry reuses the same Idempotency-Key, so
-# Stripe never performs the operation twice.
-STRIPE_MAX_NETWORK_RETRIES = 2
+# Events handled by this module, beyond payment_stripe's HANDLED_WEBHOOK_EVENTS.
+RECURRING_WEBHOOK_EVENTS = {
+    "payment_method.automatically_updated": "_process_payment_method_event",
+    "payment_method.updated": "_process_payment_method_event",
+    "charge.dispute.created": "_process_dispute_event",
+    "mandate.updated": "_process_mandate_event",
+}
 
-# Prefix of the idempotency keys built by this addon, to recognise them in the
-# Stripe dashboard.
-IDEMPOTENCY_KEY_PREFIX = "odoo-rb-"
-
-# Context key through which tests (only) inject the `stripe.HTTPClient`
-# subclass that the Stripe client uses instead of the network.
-HTTP_CLIENT_CLASS_CONTEXT_KEY = "recurring_stripe_http_client_class"
+# Context key under which `_stripe_make_request` collects the error objects of
+# Stripe's answers (e.g. a 402 card_declined), which payment_stripe reduces to
+# their message.
+ERRORS_CONTEXT_KEY = "recurring_stripe_errors"

@@ -4,8 +4,10 @@
 
 from datetime import date
 
+from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.payment.utils import generate_idempotency_key
 from odoo.addons.recurring_billing.tests.common import RecurringBillingCommon
 
 
@@ -65,17 +67,30 @@ class TestSubscriptionToDunningFlow(RecurringBillingCommon):
                 overdue._get_dunning_level(day), level or self.level_retry.browse()
             )
 
-        # The payment retry of that invoice is idempotent at Stripe: the same
+        # Each payment retry of that invoice is a new transaction with its own
+        # reference, from which Odoo derives Stripe's idempotency key: the same
         # attempt always sends the same key, the next attempt another one.
-        key_1 = self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 1)
+        Transaction = self.env["payment.transaction"].sudo()
+        attempts = Transaction
+        for _attempt in range(2):
+            attempts |= Transaction.create(
+                {
+                    "provider_id": self.stripe.id,
+                    "payment_method_id": self.env.ref("payment.payment_method_card").id,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "partner_id": invoice.partner_id.id,
+                    "operation": "offline",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                }
+            )
         self.assertEqual(
-            key_1,
-            self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 1),
+            attempts.mapped("reference"), [invoice.name, f"{invoice.name}-1"]
         )
-        self.assertNotEqual(
-            key_1,
-            self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 2),
-        )
+        scope = "payment_intents_token"
+        key_1 = generate_idempotency_key(attempts[0], scope=scope)
+        self.assertEqual(key_1, generate_idempotency_key(attempts[0], scope=scope))
+        self.assertNotEqual(key_1, generate_idempotency_key(attempts[1], scope=scope))
 
         # Paid: no more dunning, and the subscriber is thanked.
         self.env["account.payment.register"].with_context(

@@ -14,6 +14,8 @@ from . import recurring_subscription_mail
 from . import recurring_subscription_portal
 from . import recurring_mrr_event
 from . import recurring_subscription_kpi
+from . import recurring_subscription_payment
+from . import recurring_invoice_payment
 from . import sale_order
 from . import sale_order_line
 from . import account_move
@@ -22,3 +24,6 @@ from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
 from . import recurring_cancel_request
+from . import payment_token
+from . import payment_transaction
+from . import recurring_payment_charge

@@ -23,7 +23,8 @@ def _fr_latest_due_date(invoice_date):
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "recurring.invoice.payment"]
 
     subscription_id = fields.Many2one(
         "sale.order",

@@ -59,6 +59,24 @@ class ResCompany(models.Model):
         help="Apply the customer identifier and payment term checks to every "
         "customer invoice of the company, not only to subscription invoices.",
     )
+    recurring_test_charges = fields.Boolean(
+        string="Allow Test Charges",
+        help="Charge subscription invoices through payment providers in test "
+        "mode. Leave it off on a live database: a provider in test mode "
+        "collects no money, and the invoices would look paid.",
+    )
+    sepa_creditor_identifier = fields.Char(
+        string="SEPA Creditor Identifier",
+        help="The identifier the company collects SEPA direct debits under "
+        "(e.g. FR12ZZZ123456), printed on debit pre-notifications and in the "
+        "Factur-X of invoices paid by direct debit (BT-90).",
+    )
+    card_expiry_reminder_days = fields.Integer(
+        string="Card Expiry Reminder (days)",
+        default=30,
+        help="Days before a saved card expires at which the customers whose "
+        "subscriptions it pays are asked to replace it.",
+    )
 
     wkhtmltopdf_lacks_patched_qt = fields.Boolean(
         string="PDF Renderer Without Patched Qt",

@@ -33,6 +33,7 @@ class SaleOrder(models.Model):
         "recurring.subscription.change",
         "recurring.subscription.mail",
         "recurring.subscription.portal",
+        "recurring.subscription.payment",
     ]
 
     # ------------------------------------------------------------

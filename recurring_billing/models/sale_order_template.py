@@ -89,6 +89,19 @@ class SaleOrderTemplate(models.Model):
         help="Post the invoices created by the recurring-invoicing job; "
         "otherwise they are left in draft for review.",
     )
+    auto_charge = fields.Boolean(
+        string="Charge Automatically",
+        help="Subscriptions made from this template pay each posted invoice "
+        "automatically with the customer's saved payment method (card, SEPA "
+        "mandate).",
+    )
+    charge_delay_days = fields.Integer(
+        string="Charge Delay (days)",
+        help="Days between the invoice and its automatic charge. For SEPA "
+        "Direct Debit, the customer is told of the amount and date of the "
+        "debit this many days before (pre-notification, at least the notice "
+        "agreed in the mandate).",
+    )
     proration_policy = fields.Selection(
         [
             ("day", "By day"),
@@ -199,6 +212,7 @@ class SaleOrderTemplate(models.Model):
         "notice_days",
         "renewal_reminder_days",
         "term_type",
+        "charge_delay_days",
     )
     def _check_durations(self):
         for template in self:
@@ -208,12 +222,13 @@ class SaleOrderTemplate(models.Model):
                     template.trial_reminder_days,
                     template.notice_days,
                     template.renewal_reminder_days,
+                    template.charge_delay_days,
                 )
                 < 0
             ):
                 raise ValidationError(
                     self.env._(
-                        "Template %(template)s: trial, notice and reminder "
+                        "Template %(template)s: trial, notice, reminder and charge "
                         "durations cannot be negative.",
                         template=template.name,
                     )

@@ -1,13 +1,8 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import hashlib
-import json
 import logging
 
-import stripe
-
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
 
 from odoo.addons.payment_stripe import utils as stripe_utils
 
@@ -29,9 +24,36 @@ class PaymentProvider(models.Model):
         groups="base.group_system,account.group_account_invoice",
     )
 
+    recurring_stripe_webhook_url = fields.Char(
+        string="Subscriptions Webhook URL",
+        compute="_compute_recurring_stripe_webhook_url",
+        help="The endpoint to declare in Stripe for this provider: it receives "
+        "the payment events of Odoo and those of subscriptions (card updates, "
+        "disputes, SEPA mandates).",
+    )
+    recurring_stripe_config_error = fields.Char(
+        string="Subscription Payments Configuration Error",
+        compute="_compute_recurring_stripe_config_error",
+    )
+
     # ------------------------------------------------------------
     # COMPUTE METHODS
     # ------------------------------------------------------------
+
+    def _compute_recurring_stripe_webhook_url(self):
+        for provider in self:
+            provider.recurring_stripe_webhook_url = (
+                provider.get_base_url() + const.WEBHOOK_URL % provider.id
+                if provider.code == "stripe" and provider.id
+                else False
+            )
+
+    @api.depends("code", "state", "stripe_webhook_secret")
+    def _compute_recurring_stripe_config_error(self):
+        for provider in self:
+            provider.recurring_stripe_config_error = (
+                provider._recurring_stripe_get_config_error()
+            )
 
     def _compute_recurring_stripe_event_count(self):
         counts = dict(
@@ -58,82 +80,51 @@ class PaymentProvider(models.Model):
         return action
 
     # ------------------------------------------------------------
-    # BUSINESS METHODS: STRIPE API
+    # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _recurring_stripe_client(self):
-        """Return a `stripe.StripeClient` authenticated with this provider's
-        secret key, with an explicit network timeout and bounded retries.
-
-        This is the single entry point of the addon towards the Stripe API:
-        every call goes through it, with an idempotency key built by
-        `_recurring_stripe_idempotency_key` for each POST request.
-
-        The HTTP client is `stripe.RequestsClient` unless the context key
-        `recurring_stripe_http_client_class` (see `const.py`) holds a
-        `stripe.HTTPClient` subclass; tests use it to replace the network.
-        That class is instantiated with a `timeout` keyword argument.
-
-        Note: self.ensure_one()
-
-        :return: The Stripe client.
-        :rtype: stripe.StripeClient
-        :raise UserError: If the provider is not Stripe or has no secret key.
-        """
+    def _recurring_is_used_for_subscriptions(self):
+        """Whether saved payment methods of this provider pay subscriptions."""
         self.ensure_one()
-        if self.code != "stripe":
-            raise UserError(
-                self.env._(
-                    "The payment provider %(provider)s is not a Stripe provider.",
-                    provider=self.display_name,
-                )
-            )
-        secret_key = stripe_utils.get_secret_key(self.sudo())
-        if not secret_key:
-            raise UserError(
-                self.env._(
-                    "Set the secret key of the Stripe payment provider %(provider)s "
-                    "before charging saved payment methods.",
-                    provider=self.display_name,
-                )
-            )
-        return stripe.StripeClient(
-            secret_key,
-            max_network_retries=const.STRIPE_MAX_NETWORK_RETRIES,
-            http_client=self._recurring_stripe_http_client(),
+        return bool(
+            self.env["sale.order"]
+            .sudo()
+            .search_count([("payment_token_id.provider_id", "=", self.id)], limit=1)
         )
 
-    def _recurring_stripe_http_client(self):
-        """Return the HTTP client of `_recurring_stripe_client`, carrying the
-        network timeout of `const.STRIPE_TIMEOUT`.
+    def _recurring_stripe_get_config_error(self):
+        """What keeps this Stripe provider from paying subscriptions safely,
+        or ``False``. Without a webhook signing secret, anyone could post
+        events; this module refuses them, so nothing would be updated."""
+        self.ensure_one()
+        if self.code != "stripe" or self.state == "disabled":
+            return False
+        if not stripe_utils.get_webhook_secret(self.sudo()):
+            return self.env._(
+                "No webhook signing secret: Stripe's events (payments, card "
+                "updates, SEPA mandates, disputes) are refused. Create the "
+                "webhook endpoint in Stripe and copy its signing secret here."
+            )
+        return False
 
-        :rtype: stripe.HTTPClient
-        """
-        client_class = self.env.context.get(const.HTTP_CLIENT_CLASS_CONTEXT_KEY)
-        is_http_client_class = isinstance(client_class, type) and issubclass(
-            client_class, stripe.HTTPClient
+    def _stripe_make_request(
+        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+    ):
+        """Override of `payment_stripe` to keep the error objects of Stripe's
+        answers (``code``, ``decline_code``, ``advice_code``) for whoever asked
+        through the context (see `const.ERRORS_CONTEXT_KEY`)."""
+        response = super()._stripe_make_request(
+            endpoint,
+            payload=payload,
+            method=method,
+            offline=offline,
+            idempotency_key=idempotency_key,
         )
-        if not is_http_client_class:
-            client_class = stripe.RequestsClient
-        return client_class(timeout=const.STRIPE_TIMEOUT)
-
-    def _recurring_stripe_idempotency_key(self, *parts):
-        """Return a deterministic Stripe idempotency key for `parts`.
-
-        The same parts (e.g. `"invoice", move.id, attempt_number`) always give
-        the same key in the same database, so a request retried after a
-        timeout or a crash is not performed twice by Stripe. The database
-        uuid makes keys of two databases (e.g. a duplicated test database)
-        sharing one Stripe account differ.
-
-        :param parts: Values identifying the operation; str() of each is used.
-        :return: A key of at most 255 characters, as Stripe requires.
-        :rtype: str
-        :raise ValueError: If no part is given or a part is None or False.
-        """
-        if not parts or any(part is None or part is False for part in parts):
-            raise ValueError(f"An idempotency key needs non-empty parts, got {parts!r}")
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        seed = json.dumps([db_uuid, *(str(part) for part in parts)])
-        digest = hashlib.sha256(seed.encode()).hexdigest()
-        return f"{const.IDEMPOTENCY_KEY_PREFIX}{digest}"
+        errors = self.env.context.get(const.ERRORS_CONTEXT_KEY)
+        if (
+            isinstance(errors, list)
+            and isinstance(response, dict)
+            and isinstance(response.get("error"), dict)
+        ):
+            errors.append(response["error"])
+        return response

@@ -1,11 +1,14 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+from datetime import datetime
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from .. import const
 
 _logger = logging.getLogger(__name__)
 
@@ -44,6 +47,18 @@ class RecurringStripeEvent(models.Model):
         related="provider_id.company_id",
         store=True,
         index=True,
+    )
+    object_id = fields.Char(
+        string="Stripe Object",
+        readonly=True,
+        index="btree_not_null",
+        help="The Stripe object the event is about (pm_..., mandate_..., du_...).",
+    )
+    created_datetime = fields.Datetime(
+        string="Created At Stripe",
+        readonly=True,
+        help="When the event happened at Stripe: events may arrive late and in "
+        "any order.",
     )
     received_datetime = fields.Datetime(
         string="Received On",
@@ -131,8 +146,155 @@ class RecurringStripeEvent(models.Model):
         :param dict event: The event as sent by Stripe.
         :rtype: dict
         """
+        data_object = (event.get("data") or {}).get("object") or {}
+        created = event.get("created")
         return {
             "stripe_event_id": event["id"],
             "event_type": event.get("type"),
             "provider_id": provider.id,
+            "object_id": data_object.get("id")
+            if isinstance(data_object, dict)
+            else False,
+            "created_datetime": datetime.utcfromtimestamp(created)
+            if isinstance(created, int)
+            else False,
         }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: PROCESSING
+    # ------------------------------------------------------------
+
+    def _process(self, event):
+        """Process this recorded event once, whatever its order of arrival:
+        the handlers read the object's current state at Stripe instead of
+        trusting the event's copy.
+
+        An error is recorded on the event (and logged), never raised: Stripe
+        gets its answer, an administrator sees the event in error.
+
+        :param dict event: the event as Stripe sent it (signature verified)
+        """
+        self.ensure_one()
+        if self.state in ("processed", "ignored"):
+            return
+        handler = const.RECURRING_WEBHOOK_EVENTS.get(event.get("type"))
+        if not handler:
+            self.write({"state": "ignored"})
+            return
+        try:
+            with self.env.cr.savepoint():
+                done = getattr(self, handler)(event["data"]["object"])
+        except (UserError, ValidationError, KeyError, TypeError) as error:
+            _logger.warning("Stripe event %s failed: %s", self.stripe_event_id, error)
+            self.write({"state": "error", "error_message": str(error)})
+            return
+        self.write(
+            {"state": "processed" if done else "ignored", "error_message": False}
+        )
+
+    def _stripe_get(self, endpoint):
+        """Read an object's current state at Stripe (payment_stripe's client)."""
+        return self.provider_id._stripe_make_request(endpoint, method="GET")
+
+    def _find_tokens(self, domain):
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("provider_id", "=", self.provider_id.id), *domain])
+        )
+
+    def _process_payment_method_event(self, payment_method):
+        """A card network renewed or changed a saved card: update its token."""
+        tokens = self._find_tokens(
+            [("stripe_payment_method", "=", payment_method["id"])]
+        )
+        if not tokens:
+            return False
+        current = self._stripe_get(f"payment_methods/{payment_method['id']}")
+        for token in tokens:
+            if token._recurring_stripe_apply_payment_method(current):
+                for subscription in token.subscription_ids:
+                    subscription.message_post(
+                        body=self.env._(
+                            "The card network updated the payment method "
+                            "%(token)s (expires on %(date)s).",
+                            token=token.display_name,
+                            date=token.expiry_date,
+                        )
+                    )
+        return True
+
+    def _process_mandate_event(self, mandate):
+        """A SEPA mandate revoked by the customer or their bank: its token
+        cannot pay any more; the subscriptions go back to manual payment and
+        their customer is told."""
+        current = self._stripe_get(f"mandates/{mandate['id']}")
+        if current.get("status") != "inactive":
+            return True
+        domain = [("stripe_mandate", "=", mandate["id"])]
+        if current.get("payment_method"):
+            domain = [
+                "|",
+                *domain,
+                ("stripe_payment_method", "=", current["payment_method"]),
+            ]
+        tokens = self._find_tokens(domain)
+        if not tokens:
+            return False
+        subscriptions = tokens.subscription_ids
+        subscriptions.write(
+            {"recurring_payment_mode": "manual", "payment_token_id": False}
+        )
+        tokens.write({"active": False})
+        mail_template = self.env.ref(
+            "recurring_billing_stripe.mail_template_mandate_revoked",
+            raise_if_not_found=False,
+        )
+        for subscription in subscriptions:
+            if mail_template:
+                subscription._post_subscription_mail(mail_template)
+        return True
+
+    def _process_dispute_event(self, dispute):
+        """A customer disputed a payment: flag its invoices, and give the
+        accountants an activity (the dispute has a deadline at Stripe)."""
+        intent = dispute.get("payment_intent")
+        if not intent:
+            return False
+        transactions = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("provider_id", "=", self.provider_id.id),
+                    ("provider_reference", "=", intent),
+                ]
+            )
+        )
+        invoices = transactions.invoice_ids
+        if not invoices:
+            return False
+        invoices.write({"payment_disputed": True})
+        accountants = self.env.ref("account.group_account_manager").users.filtered(
+            lambda user: invoices.company_id <= user.company_ids and not user.share
+        )
+        for invoice in invoices:
+            summary = self.env._(
+                "Payment disputed: %(reason)s", reason=dispute.get("reason") or "-"
+            )
+            invoice.message_post(body=summary)
+            invoice.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=summary,
+                note=self.env._(
+                    "The customer disputed the payment %(intent)s with their bank. "
+                    "Answer the dispute %(dispute)s in Stripe before its deadline.",
+                    intent=intent,
+                    dispute=dispute.get("id"),
+                ),
+                user_id=(
+                    accountants[:1] or invoice.invoice_user_id or self.env.user
+                ).id,
+            )
+        return True

@@ -1,0 +1,152 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+
+from odoo import api, fields, models
+
+from ..tools.payment_failure import classify_failure
+
+_logger = logging.getLogger(__name__)
+
+# A charge in one of these states may still collect money: at most one per
+# invoice at a time.
+LIVE_STATES = ("draft", "pending", "authorized")
+
+
+class PaymentTransaction(models.Model):
+    _inherit = "payment.transaction"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    recurring_invoice_id = fields.Many2one(
+        "account.move",
+        string="Automatic Charge Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        help="The subscription invoice this transaction charges automatically "
+        "with the subscription's saved payment method. An invoice has at most "
+        "one such charge in progress at a time.",
+    )
+    error_code = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The error code given by the payment provider (e.g. card_declined, "
+        "authentication_required).",
+    )
+    decline_code = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Why the issuer declined the payment (e.g. insufficient_funds, "
+        "lost_card), when the provider says.",
+    )
+    advice_code = fields.Char(
+        readonly=True,
+        copy=False,
+        help="What the issuer advises (try_again_later, do_not_try_again, "
+        "confirm_card_data), when the provider says.",
+    )
+    failure_class = fields.Selection(
+        [
+            ("soft", "Soft: retry later"),
+            ("hard", "Hard: new payment method needed"),
+            ("customer", "Customer action needed (authentication)"),
+        ],
+        string="Failure Type",
+        compute="_compute_failure_class",
+        store=True,
+        help="Soft: the payment may succeed later, it is retried.\n"
+        "Hard: the payment method will never work again; the customer is asked "
+        "for another one.\n"
+        "Customer action: the bank asks the customer to authenticate (3-D "
+        "Secure); they receive a link to pay the invoice themselves.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("state", "error_code", "decline_code", "advice_code")
+    def _compute_failure_class(self):
+        for tx in self:
+            if tx.state in ("error", "cancel"):
+                tx.failure_class = classify_failure(
+                    tx.error_code, tx.decline_code, tx.advice_code
+                )
+            else:
+                tx.failure_class = False
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    def init(self):
+        res = super().init()
+        # One live automatic charge per invoice, whatever charges it (two
+        # cron workers, a retry during a webhook...): the database decides.
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS payment_transaction_recurring_live_uniq
+                ON payment_transaction (recurring_invoice_id)
+             WHERE recurring_invoice_id IS NOT NULL
+               AND state IN ('draft', 'pending', 'authorized')
+            """
+        )
+        return res
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _post_process(self):
+        """Record the outcome of automatic charges on their invoice, and let a
+        payment the customer made online with a new saved payment method
+        replace the one of the subscription (Odoo pays and reconciles the
+        invoice in ``super()``)."""
+        res = super()._post_process()
+        for tx in self.filtered("recurring_invoice_id"):
+            tx.recurring_invoice_id._recurring_record_charge_outcome(tx)
+        self.filtered(
+            lambda tx: tx.state == "done"
+            and tx.token_id
+            and not tx.recurring_invoice_id
+            and tx.operation != "offline"
+        )._recurring_replace_subscription_tokens()
+        return res
+
+    def _recurring_replace_subscription_tokens(self):
+        """The customer paid an invoice of a subscription online and saved the
+        payment method, or saved a new one from the portal: it becomes the
+        subscription's payment method.
+
+        - a payment of a subscription invoice: that subscription;
+        - a payment method saved without payment (``validation``): the
+          customer's subscriptions whose method is missing, archived, or
+          expires before the new one.
+        """
+        SaleOrder = self.env["sale.order"].sudo()
+        for tx in self.sudo():
+            token = tx.token_id
+            partner = token.partner_id.commercial_partner_id
+            if tx.operation == "validation":
+                subscriptions = SaleOrder.search(
+                    [
+                        ("is_subscription", "=", True),
+                        ("partner_id.commercial_partner_id", "=", partner.id),
+                        ("company_id", "=", token.company_id.id),
+                        ("subscription_state", "not in", ("closed", "draft")),
+                    ]
+                ).filtered(
+                    lambda sub, token=token: sub._recurring_token_outdated(token)
+                )
+            else:
+                subscriptions = tx.invoice_ids.subscription_id
+            for subscription in subscriptions:
+                if subscription.payment_token_id == token:
+                    continue
+                if subscription._recurring_check_token(token):
+                    continue  # A token the subscription cannot hold.
+                subscription._recurring_set_payment_token(token)

@@ -1,0 +1,397 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+from datetime import timedelta
+
+import requests
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, api, fields, models
+from odoo.tools import format_amount, format_date
+
+_logger = logging.getLogger(__name__)
+
+CHARGE_STATES = [
+    ("to_charge", "To Charge"),
+    ("pending", "Pending"),
+    ("done", "Paid"),
+    ("failed", "Failed"),
+    ("skipped", "Not Charged"),
+]
+SEPA_CODE = "sepa_direct_debit"
+
+
+class RecurringInvoicePayment(models.AbstractModel):
+    """The automatic charge of a subscription invoice with the subscription's
+    saved payment method, through Odoo's payment stack: a ``payment.transaction``
+    with ``operation='offline'`` and the invoice, as ``account_payment`` does
+    for a payment by token; Odoo's post-processing pays and reconciles."""
+
+    _name = "recurring.invoice.payment"
+    _description = "Subscription Invoice Automatic Charge"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    recurring_charge_state = fields.Selection(
+        CHARGE_STATES,
+        string="Automatic Charge",
+        compute="_compute_recurring_charge_state",
+        store=True,
+        readonly=False,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="To Charge: the invoice will be charged with the subscription's "
+        "saved payment method on the charge date.\n"
+        "Pending: the payment is under way (a SEPA debit takes days).\n"
+        "Failed: the last charge failed (see the transaction).\n"
+        "Not Charged: the invoice could not be charged (see why).",
+    )
+    recurring_charge_date = fields.Date(
+        string="Charge Date",
+        compute="_compute_recurring_charge_state",
+        store=True,
+        readonly=False,
+        copy=False,
+        help="The day the invoice is charged: its date plus the delay of the "
+        "subscription's template (e.g. the SEPA pre-notification).",
+    )
+    recurring_charge_message = fields.Text(
+        string="Charge Outcome",
+        compute="_compute_recurring_charge_state",
+        store=True,
+        readonly=True,
+        copy=False,
+    )
+    recurring_prenotified = fields.Boolean(
+        string="Debit Pre-Notified",
+        copy=False,
+        readonly=True,
+        help="The customer was told of the amount and date of the SEPA debit.",
+    )
+    recurring_charge_ids = fields.One2many(
+        "payment.transaction",
+        "recurring_invoice_id",
+        string="Automatic Charges",
+        readonly=True,
+    )
+    recurring_charge_failure = fields.Selection(
+        related="recurring_charge_ids.failure_class",
+        string="Charge Failure",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("state", "subscription_id")
+    def _compute_recurring_charge_state(self):
+        to_trigger = False
+        for move in self:
+            chargeable = (
+                move.state == "posted"
+                and move.move_type == "out_invoice"
+                and move.subscription_id
+            )
+            if not chargeable:
+                if move.recurring_charge_state == "to_charge":
+                    move.recurring_charge_state = False
+                continue
+            if move.recurring_charge_state:
+                continue
+            subscription = move.subscription_id.sudo()
+            if subscription.recurring_payment_mode != "auto":
+                continue
+            if move.currency_id.compare_amounts(move.amount_total, 0.0) <= 0:
+                move.recurring_charge_state = "skipped"
+                move.recurring_charge_message = self.env._(
+                    "Nothing is left to pay on this invoice."
+                )
+                continue
+            delay = subscription.sale_order_template_id.charge_delay_days
+            day = move.invoice_date or move.company_id._get_today()
+            move.recurring_charge_state = "to_charge"
+            move.recurring_charge_date = day + timedelta(days=delay)
+            to_trigger = True
+        if to_trigger:
+            cron = self.env.ref(
+                "recurring_billing.ir_cron_recurring_payment_charge",
+                raise_if_not_found=False,
+            )
+            if cron:
+                cron.sudo()._trigger()
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_recurring_charge_now(self):
+        """Charge these subscription invoices now with their subscription's
+        saved payment method (a new attempt after a failure, or before the
+        charge date)."""
+        self.check_access("write")
+        for move in self:
+            if move.recurring_charge_state in ("pending", "done"):
+                continue
+            move.sudo()._recurring_charge()
+        return True
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: CHARGE
+    # ------------------------------------------------------------
+
+    def _recurring_is_sepa(self):
+        self.ensure_one()
+        token = self.subscription_id.sudo().payment_token_id
+        return token.payment_method_id.primary_payment_method_id.code == SEPA_CODE or (
+            token.payment_method_code == SEPA_CODE
+        )
+
+    def _recurring_get_charge_blocker(self):
+        """Why this invoice cannot be charged now, or ``False``.
+
+        :return: a translated reason, or ``False``
+        """
+        self.ensure_one()
+        subscription = self.subscription_id.sudo()
+        token = subscription.payment_token_id
+        currency = self.currency_id
+        if self.state != "posted" or self.move_type != "out_invoice":
+            return self.env._("Only a posted customer invoice can be charged.")
+        if currency.compare_amounts(self.amount_residual, 0.0) <= 0:
+            return self.env._("Nothing is left to pay on this invoice.")
+        if subscription.recurring_payment_mode != "auto":
+            return self.env._(
+                "The subscription %(subscription)s is paid manually.",
+                subscription=subscription.display_name,
+            )
+        if not token:
+            return self.env._(
+                "The subscription %(subscription)s has no saved payment method.",
+                subscription=subscription.display_name,
+            )
+        provider = token.provider_id
+        if provider.state == "disabled":
+            return self.env._(
+                "The payment provider %(provider)s is disabled.",
+                provider=provider.display_name,
+            )
+        if provider.state == "test" and not self.company_id.recurring_test_charges:
+            return self.env._(
+                "The payment provider %(provider)s is in test mode: it cannot "
+                "collect real money for %(company)s. Enable it, or allow test "
+                "charges in the company's settings.",
+                provider=provider.display_name,
+                company=self.company_id.display_name,
+            )
+        token_problem = subscription._recurring_check_token(token)
+        if token_problem:
+            return token_problem
+        if token.partner_id.commercial_partner_id != self.commercial_partner_id:
+            return self.env._(
+                "The payment method %(token)s does not belong to the customer "
+                "of the invoice.",
+                token=token.display_name,
+            )
+        method = token.payment_method_id.primary_payment_method_id or (
+            token.payment_method_id
+        )
+        supported = method.supported_currency_ids
+        if (self._recurring_is_sepa() and currency.name != "EUR") or (
+            supported and currency not in supported
+        ):
+            return self.env._(
+                "The payment method %(method)s cannot pay in %(currency)s.",
+                method=method.display_name,
+                currency=currency.name,
+            )
+        if self._recurring_is_sepa() and not self.recurring_prenotified:
+            return self.env._("The SEPA debit was not pre-notified to the customer.")
+        live = self.sudo().transaction_ids.filtered(
+            lambda tx: tx.state in ("pending", "authorized")
+        )
+        if live:
+            return self.env._(
+                "A payment of this invoice is already under way (%(reference)s).",
+                reference=live[0].reference,
+            )
+        return False
+
+    def _recurring_prepare_charge_transaction_vals(self):
+        """The values of the offline transaction charging this invoice, as
+        ``account.payment._prepare_payment_transaction_vals`` builds them."""
+        self.ensure_one()
+        token = self.subscription_id.sudo().payment_token_id
+        invoice_command = [Command.set(self.ids)]
+        return {
+            "provider_id": token.provider_id.id,
+            "payment_method_id": token.payment_method_id.id,
+            "reference": self.env["payment.transaction"]._compute_reference(
+                token.provider_id.code, invoice_ids=invoice_command
+            ),
+            "amount": self.amount_residual,
+            "currency_id": self.currency_id.id,
+            "partner_id": self.partner_id.id,
+            "token_id": token.id,
+            "operation": "offline",
+            "invoice_ids": invoice_command,
+            "recurring_invoice_id": self.id,
+        }
+
+    def _recurring_charge(self):
+        """Charge this invoice with its subscription's payment method, or
+        record why not. Never raises for a bad input; never charges twice.
+
+        :return: the transaction, or an empty recordset
+        """
+        self.ensure_one()
+        Transaction = self.env["payment.transaction"].sudo()
+        live = self.sudo().recurring_charge_ids.filtered(
+            lambda tx: tx.state in ("draft", "pending", "authorized")
+        )
+        if live:
+            self.write({"recurring_charge_state": "pending"})
+            return Transaction
+        blocker = self._recurring_get_charge_blocker()
+        if blocker:
+            self._recurring_skip(blocker)
+            return Transaction
+        # The state of an earlier attempt must reach the database before the
+        # unique index judges the new one.
+        Transaction.flush_model(["state"])
+        try:
+            with self.env.cr.savepoint():
+                tx = Transaction.create(
+                    self._recurring_prepare_charge_transaction_vals()
+                )
+        except pg_errors.UniqueViolation:
+            # Another worker started a charge of this invoice meanwhile.
+            self.write({"recurring_charge_state": "pending"})
+            return Transaction
+        self.write({"recurring_charge_state": "pending"})
+        try:
+            with self.env.cr.savepoint():
+                tx._send_payment_request()
+        except requests.exceptions.Timeout as error:
+            # The provider may have charged: wait for its notification rather
+            # than retry with a new reference (a second payment).
+            _logger.warning("Charge %s: no answer in time (%s)", tx.reference, error)
+            tx.invalidate_recordset()
+            tx._set_pending(
+                self.env._(
+                    "The payment provider did not answer in time: the outcome "
+                    "of the payment is awaited from its notification."
+                )
+            )
+        except Exception as error:  # noqa: BLE001 - the provider's refusal
+            _logger.warning(
+                "Charge %s of invoice %s could not be sent: %s",
+                tx.reference,
+                self.id,
+                error,
+            )
+            tx.invalidate_recordset()
+            tx._set_error(str(error.args[0] if error.args else error))
+        try:
+            with self.env.cr.savepoint():
+                tx._post_process()
+        except Exception:  # noqa: BLE001 - Odoo's post-processing cron retries
+            _logger.exception("Post-processing of charge %s failed", tx.reference)
+            tx.invalidate_recordset()
+            self.invalidate_recordset()
+            self._recurring_record_charge_outcome(tx)
+        return tx
+
+    def _recurring_skip(self, reason):
+        self.ensure_one()
+        self.write(
+            {"recurring_charge_state": "skipped", "recurring_charge_message": reason}
+        )
+        self.sudo().message_post(
+            body=self.env._("Not charged automatically: %(reason)s", reason=reason)
+        )
+        self.subscription_id._recurring_payment_failed(
+            self, self.env["payment.transaction"], reason
+        )
+
+    def _recurring_record_charge_outcome(self, tx):
+        """Record on the invoice what became of its charge ``tx``: paid,
+        pending, or failed (then tell the customer when they must act, and
+        hand the invoice over for dunning)."""
+        self.ensure_one()
+        if tx != self.recurring_charge_ids.sorted("id")[-1:]:
+            return  # An older attempt: the latest one speaks for the invoice.
+        if tx.state == "done":
+            self.write(
+                {
+                    "recurring_charge_state": "done",
+                    "recurring_charge_message": self.env._(
+                        "Paid by %(reference)s.", reference=tx.reference
+                    ),
+                }
+            )
+        elif tx.state in ("draft", "pending", "authorized"):
+            self.recurring_charge_state = "pending"
+        elif self.recurring_charge_state != "failed" or (
+            self.recurring_charge_message != tx.state_message
+        ):
+            reason = tx.state_message or self.env._("The payment failed.")
+            self.write(
+                {"recurring_charge_state": "failed", "recurring_charge_message": reason}
+            )
+            if tx.failure_class == "customer":
+                self._recurring_send_payment_mail(
+                    "recurring_billing.mail_template_payment_authentication"
+                )
+            elif tx.failure_class == "hard":
+                self._recurring_send_payment_mail(
+                    "recurring_billing.mail_template_payment_method_refused"
+                )
+            self.subscription_id._recurring_payment_failed(self, tx, reason)
+
+    def _recurring_send_payment_mail(self, xmlid):
+        """Post the mail template ``xmlid`` on this invoice, for its customer."""
+        mail_template = self.env.ref(xmlid, raise_if_not_found=False)
+        if not mail_template:
+            return
+        for move in self.sudo():
+            # Queued for Odoo's mail queue, never sent inside the transaction.
+            move.with_context(mail_notify_force_send=False).message_post_with_source(
+                mail_template,
+                email_layout_xmlid="mail.mail_notification_layout",
+                subtype_xmlid="mail.mt_comment",
+            )
+
+    def _recurring_get_pay_url(self):
+        """The page where the customer pays this invoice online (Odoo's
+        invoice portal page, with its payment form)."""
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url()
+
+    def _recurring_send_prenotification(self):
+        """Tell the customer of the amount and date of the coming SEPA debit,
+        and move the debit date if the notice would be too short."""
+        for move in self:
+            delay = move.subscription_id.sudo().sale_order_template_id.charge_delay_days
+            earliest = move.company_id._get_today() + timedelta(days=delay)
+            move.write(
+                {
+                    "recurring_prenotified": True,
+                    "recurring_charge_date": max(move.recurring_charge_date, earliest),
+                }
+            )
+            move._recurring_send_payment_mail(
+                "recurring_billing.mail_template_sepa_prenotification"
+            )
+
+    def _recurring_get_prenotification_values(self):
+        """Amount and date of the coming debit, formatted for the email."""
+        self.ensure_one()
+        token = self.subscription_id.sudo().payment_token_id
+        return {
+            "amount": format_amount(self.env, self.amount_residual, self.currency_id),
+            "date": format_date(self.env, self.recurring_charge_date),
+            "mandate": token._recurring_get_mandate_reference() if token else "",
+        }
