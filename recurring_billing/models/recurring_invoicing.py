@@ -97,6 +97,12 @@ class RecurringInvoicing(models.AbstractModel):
         sequence numbers, hashes and tracking are done once for the batch
         instead of once per invoice, and nothing an accountant relies on is
         skipped.
+
+        Within the job (context key ``recurring_defer_posting``), when another
+        worker is numbering invoices of the same journal, the invoices are left
+        in draft, marked ``recurring_post_pending``, and the next run posts
+        them (:meth:`_post_pending_invoices`): creating invoices runs on
+        several workers at once, numbering them one worker at a time.
         """
         moves = self.env["account.move"]
         vals_by_company = defaultdict(list)
@@ -116,9 +122,24 @@ class RecurringInvoicing(models.AbstractModel):
                 or move.subscription_id.sale_order_template_id.auto_post
             )
         )
-        if to_post:
-            to_post.action_post()
-        to_send = to_post.filtered(
+        if (
+            to_post
+            and self.env.context.get("recurring_defer_posting")
+            and not self._take_posting_turn(to_post.journal_id)
+        ):
+            to_post.recurring_post_pending = True
+        else:
+            self._post_invoices(to_post)
+        return moves
+
+    @api.model
+    def _post_invoices(self, moves):
+        """Post ``moves`` (in date order, as Odoo numbers them) and mark those
+        whose template sends invoices for Odoo's sending job."""
+        if not moves:
+            return moves
+        moves.action_post()
+        to_send = moves.filtered(
             lambda move: move.subscription_id._get_subscription_mail_template("invoice")
         )
         if to_send:
@@ -128,6 +149,88 @@ class RecurringInvoicing(models.AbstractModel):
                 "sending_methods": ["email"],
             }
         return moves
+
+    @api.model
+    def _take_posting_turn(self, journals):
+        """Take, without waiting, the right to number invoices in ``journals``
+        until this transaction ends; ``False`` when another worker holds it.
+
+        Invoice numbers are read from the last number *this transaction sees*:
+        a worker whose snapshot predates another worker's numbering would
+        reuse its numbers. Every holder therefore updates the journal rows, so
+        that a worker that started before such a commit meets a serialization
+        failure here (and leaves its invoices to a later run) instead of a
+        duplicate number when it commits.
+        """
+        if not journals:
+            return True
+        ids = tuple(sorted(journals.ids))
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM account_journal WHERE id IN %s "
+                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                        ids,
+                    ),
+                    log_exceptions=False,
+                )
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE account_journal SET write_date = write_date "
+                        "WHERE id IN %s",
+                        ids,
+                    ),
+                    log_exceptions=False,
+                )
+        except (pg_errors.LockNotAvailable, pg_errors.TransactionRollbackError):
+            return False
+        return True
+
+    @api.model
+    def _post_pending_invoices(self, limit=100):
+        """Post, oldest first, up to ``limit`` invoices that a worker left in
+        draft while another one was numbering (``recurring_post_pending``),
+        when this worker can take the posting turn of their journals. An
+        invoice that cannot be posted stays in draft with the reason in its
+        chatter, and its subscription is flagged."""
+        pending = self.env["account.move"].search(
+            [("recurring_post_pending", "=", True)],
+            order="invoice_date, id",
+            limit=limit,
+        )
+        if not pending or not self._take_posting_turn(pending.journal_id):
+            return self.env["account.move"]
+        pending.recurring_post_pending = False
+        to_post = pending.filtered(lambda move: move.state == "draft")
+        # Odoo names the first draft of a period at creation, from the last
+        # number its worker could see then: number them afresh now.
+        to_post.filtered(lambda move: not move.posted_before).name = "/"
+        try:
+            with self.env.cr.savepoint():
+                return self._post_invoices(to_post)
+        except CONTENTION_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - retried one at a time below
+            _logger.info("Posting %s invoices one at a time: %s", len(to_post), error)
+        posted = self.env["account.move"]
+        for move in to_post:
+            try:
+                with self.env.cr.savepoint():
+                    posted |= self._post_invoices(move)
+            except CONTENTION_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - isolate one bad invoice
+                _logger.warning("Invoice %s could not be posted: %s", move.id, error)
+                move.message_post(
+                    body=self.env._(
+                        "The recurring-invoicing job could not post this invoice: "
+                        "%(error)s",
+                        error=error,
+                    )
+                )
+                move.subscription_id._recurring_flag_error(error)
+        return posted
 
     @api.model
     def _invoice_batch(self, subscriptions):
@@ -211,10 +314,12 @@ class RecurringInvoicing(models.AbstractModel):
         invoices)`` is returned: only a new transaction, which sees the other
         worker's commit, can take it again.
         """
+        Invoicing = self.with_context(recurring_defer_posting=True)
         try:
             with quiet_contention(), self.env.cr.savepoint():
-                subscriptions = self._lock_batch(batch_size)
-                invoiced = self._invoice_locked(subscriptions)
+                Invoicing._post_pending_invoices(batch_size)
+                subscriptions = Invoicing._lock_batch(batch_size)
+                invoiced = Invoicing._invoice_locked(subscriptions)
         except pg_errors.TransactionRollbackError as error:
             _logger.info(
                 "Recurring invoicing: concurrent update (%s), batch rolled back "
@@ -251,20 +356,26 @@ class RecurringInvoicing(models.AbstractModel):
         stays optional. The channel's capacity, set in the job runner's
         configuration, is the number of batches billed at once."""
         Function = self.env["queue.job.function"].sudo()
-        name = Function.job_function_name(self._name, "_job_invoice_batch")
-        if Function.search_count([("name", "=", name)], limit=1):
+        methods = ("_job_invoice_batch", "_job_post_pending")
+        names = [Function.job_function_name(self._name, method) for method in methods]
+        if Function.search_count([("name", "in", names)]) == len(names):
             return
         Channel = self.env["queue.job.channel"].sudo()
         root = self.env.ref("queue_job.channel_root")
         channel = Channel.search(
             [("name", "=", QUEUE_JOB_CHANNEL), ("parent_id", "=", root.id)], limit=1
         ) or Channel.create({"name": QUEUE_JOB_CHANNEL, "parent_id": root.id})
+        existing = Function.search([("name", "in", names)]).mapped("method")
         Function.create(
-            {
-                "model_id": self.env["ir.model"]._get_id(self._name),
-                "method": "_job_invoice_batch",
-                "channel_id": channel.id,
-            }
+            [
+                {
+                    "model_id": self.env["ir.model"]._get_id(self._name),
+                    "method": method,
+                    "channel_id": channel.id,
+                }
+                for method in methods
+                if method not in existing
+            ]
         )
 
     @api.model
@@ -296,6 +407,7 @@ class RecurringInvoicing(models.AbstractModel):
                     count=count,
                 )
             )._job_invoice_batch(batch_size)
+        self._enqueue_post_pending()
         return count
 
     # ------------------------------------------------------------
@@ -318,35 +430,35 @@ class RecurringInvoicing(models.AbstractModel):
             self.env["ir.cron"]._notify_progress(done=jobs, remaining=0)
             return self.env["account.move"]
         subscriptions, invoiced = self._invoice_next_batch(batch_size)
-        if subscriptions is None:
-            # Contention with another worker: nothing was done, and this
-            # transaction cannot see that worker's commit. Run again shortly.
-            remaining = SaleOrder.search_count(
-                SaleOrder._get_subscriptions_to_invoice_domain()
-            )
+        pending = self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)]
+        )
+        if subscriptions is None or pending:
+            # Contention with another worker, or invoices left to number while
+            # another worker numbered: this transaction cannot see that
+            # worker's commit. Run again shortly.
             cron = self.env["ir.cron"].browse(self.env.context.get("cron_id"))
             cron = cron.exists() or self.env.ref(
                 "recurring_billing.ir_cron_recurring_invoice"
             )
             cron.sudo()._trigger(fields.Datetime.now() + RETRY_DELAY)
-            self.env["ir.cron"]._notify_progress(done=0, remaining=remaining)
-            return invoiced
         # A batch smaller than asked means the rest is due nowhere or held by
         # other workers: this worker has nothing more to do.
-        remaining = 0
-        if len(subscriptions) == batch_size:
-            remaining = SaleOrder.search_count(
+        remaining = pending
+        if subscriptions is None or len(subscriptions) == batch_size:
+            remaining += SaleOrder.search_count(
                 SaleOrder._get_subscriptions_to_invoice_domain()
             )
         self.env["ir.cron"]._notify_progress(
-            done=len(subscriptions), remaining=remaining
+            done=len(subscriptions or ()), remaining=remaining
         )
         return invoiced
 
     @api.model
     def _job_invoice_batch(self, batch_size=100):
         """``queue_job`` job: bill the next free batch of due subscriptions.
-        Contention with another worker is retried by ``queue_job`` later."""
+        Contention with another worker is retried by ``queue_job`` later;
+        invoices left to number are posted by :meth:`_job_post_pending`."""
         subscriptions, invoiced = self._invoice_next_batch(batch_size)
         if subscriptions is None:
             from odoo.addons.queue_job.exception import RetryableJobError
@@ -354,8 +466,37 @@ class RecurringInvoicing(models.AbstractModel):
             raise RetryableJobError(
                 "Concurrent update: batch retried", seconds=RETRY_DELAY.seconds
             )
+        self._enqueue_post_pending()
         return self.env._(
             "%(subscriptions)s subscriptions, %(invoices)s invoices",
             subscriptions=len(subscriptions),
             invoices=len(invoiced),
         )
+
+    @api.model
+    def _enqueue_post_pending(self):
+        if self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)], limit=1
+        ):
+            self.with_delay(
+                description=self.env._("Recurring invoicing: post invoices"),
+                eta=RETRY_DELAY.seconds,
+                identity_key="recurring_billing_post_pending",
+            )._job_post_pending()
+
+    @api.model
+    def _job_post_pending(self, limit=500):
+        """``queue_job`` job: post the invoices left to number, when no other
+        worker is numbering; retried later otherwise."""
+        with quiet_contention():
+            posted = self._post_pending_invoices(limit)
+        if not posted and self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)], limit=1
+        ):
+            from odoo.addons.queue_job.exception import RetryableJobError
+
+            raise RetryableJobError(
+                "Another worker is numbering invoices", seconds=RETRY_DELAY.seconds
+            )
+        self._enqueue_post_pending()
+        return self.env._("%(count)s invoices posted", count=len(posted))

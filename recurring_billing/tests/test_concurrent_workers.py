@@ -100,9 +100,11 @@ class TestConcurrentWorkers(TransactionCase):
 
     def _remove_committed_data(self):
         with self._worker() as env:
-            env["account.move"].search(
+            moves = env["account.move"].search(
                 [("subscription_id", "in", self.sub_ids)]
-            ).unlink()
+            )
+            moves.filtered(lambda move: move.state == "posted").button_draft()
+            moves.with_context(force_delete=True).unlink()
             env["ir.cron"].browse(self.cron_ids).exists().unlink()
             env["ir.cron.trigger"].search(
                 [
@@ -148,7 +150,7 @@ class TestConcurrentWorkers(TransactionCase):
                 batch_size=batch_size
             )
 
-    def _assert_each_billed_once(self, *shares):
+    def _assert_each_billed_once(self, *shares, state="draft"):
         """Every subscription billed exactly once, for its own amount; the
         workers' ``shares`` (sets of subscription ids) are disjoint and each
         worker billed some."""
@@ -160,7 +162,7 @@ class TestConcurrentWorkers(TransactionCase):
         self.assertEqual(
             billed,
             {
-                sub_id: [("draft", 10.0 * (1 + i))]
+                sub_id: [(state, 10.0 * (1 + i))]
                 for i, sub_id in enumerate(self.sub_ids)
             },
         )
@@ -258,6 +260,62 @@ class TestConcurrentWorkers(TransactionCase):
         finally:
             cr_b.close()
         self._assert_each_billed_once(share_a)
+
+    def _posted_numbers(self):
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)], order="sequence_number"
+            )
+            return moves.mapped("sequence_prefix"), moves.mapped("sequence_number")
+
+    def test_workers_create_at_once_and_number_in_turn(self):
+        """Posted invoices: while one worker numbers invoices of the journal,
+        another worker creates its invoices without waiting and leaves them
+        to number; the next run numbers them. No duplicate number, no gap,
+        nothing posted twice, no error."""
+        with self._worker() as env:
+            env["sale.order.template"].browse(self.records[2]).auto_post = True
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_a, env_b = self._env(cr_a), self._env(cr_b)
+            with self._assert_no_error_logged():
+                billed_a = self._run(env_a, batch_size=5)  # numbers, holds the turn
+                billed_b = self._run(env_b, batch_size=5)  # does not wait for it
+                self.assertEqual(set(billed_a.mapped("state")), {"posted"})
+                self.assertEqual(set(billed_b.mapped("state")), {"draft"})
+                self.assertTrue(all(billed_b.mapped("recurring_post_pending")))
+                share_a = set(billed_a.subscription_id.ids)
+                share_b = set(billed_b.subscription_id.ids)
+                cr_a.commit()
+                # A committed after B's snapshot: B's next call in the same
+                # transaction meets A's commit and bills nothing.
+                self.assertFalse(self._run(env_b, batch_size=5))
+                cr_b.commit()
+                # The next run, in a new transaction, numbers what was left
+                # and bills the rest.
+                billed_b2 = self._run(env_b, batch_size=5)
+                self.assertEqual(len(billed_b2), 2)
+                share_b |= set(billed_b2.subscription_id.ids)
+                cr_b.commit()
+                self.assertFalse(self._run(env_a, batch_size=5))
+                cr_a.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self._assert_each_billed_once(share_a, share_b, state="posted")
+        prefixes, numbers = self._posted_numbers()
+        self.assertEqual(len(set(prefixes)), 1)
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + COUNT)))
+        with self._worker(commit=False) as env:
+            self.assertFalse(
+                env["account.move"].search_count(
+                    [
+                        ("subscription_id", "in", self.sub_ids),
+                        ("recurring_post_pending", "=", True),
+                    ]
+                )
+            )
 
     def test_several_cron_entries_bill_disjoint_batches(self):
         """Without queue_job, copies of the cron entry are workers: each run
