@@ -102,7 +102,7 @@ def prepare_source(args, odoo, src):
 
 
 def run_workers(args, src, workers):
-    db = f"{base.DB_PREFIX}workers_{workers}"
+    db = f"{base.DB_PREFIX}workers{args.tag}_{workers}"
     base.dropdb(db)
     base.createdb(db, template=src)
     base.psql("CHECKPOINT", db)
@@ -149,6 +149,9 @@ def main():
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--db-prefix", default=base.DB_PREFIX)
+    parser.add_argument(
+        "--tag", default="", help="distinguishes the databases of parallel runs"
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--prepare-only", action="store_true")
     parser.add_argument("--reuse-source", action="store_true")
@@ -171,7 +174,7 @@ def main():
 
     wall = time.perf_counter()
     odoo = base.odoo_dir()
-    src = f"{args.db_prefix}workers_src"
+    src = f"{args.db_prefix}workers{args.tag}_src"
     log(f"machine: {base.machine_info()}; os.cpu_count() = {os.cpu_count()}")
     if not (args.reuse_source and base.db_exists(src)):
         prepare_source(args, odoo, src)
@@ -189,7 +192,6 @@ def main():
         rows.append(row)
     if not args.keep:
         base.dropdb(src)
-        base.dropdb(base.TPL_DB)
     print()
     print(
         f"Recurring invoicing with several workers, N = {args.n}, batch size "
@@ -269,6 +271,7 @@ def w_run(args):
     while not Path(args._sync, "go").exists():
         time.sleep(0.05)
     SaleOrder = env["sale.order"]
+    Move = env["account.move"]
     Invoicing = env["recurring.invoicing"]
     start = time.time()
     invoices = batches = idle = 0
@@ -284,11 +287,13 @@ def w_run(args):
                     rss_series.append((batches, base._maxrss_mib()))
                 continue
             # Nothing billed: either nothing is due, or every due subscription
-            # is held by another worker (or a concurrent update was met).
+            # is held by another worker (or a concurrent update was met). The
+            # cron goes on while invoices wait to be numbered (it triggers
+            # itself), so does this loop.
             env.invalidate_all()
             if not SaleOrder.search_count(
                 SaleOrder._get_subscriptions_to_invoice_domain()
-            ):
+            ) and not Move.search_count([("recurring_post_pending", "=", True)]):
                 env.cr.rollback()
                 break
             env.cr.rollback()

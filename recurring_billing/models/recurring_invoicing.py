@@ -317,8 +317,10 @@ class RecurringInvoicing(models.AbstractModel):
         Invoicing = self.with_context(recurring_defer_posting=True)
         try:
             with quiet_contention(), self.env.cr.savepoint():
-                Invoicing._post_pending_invoices(batch_size)
+                # Lock first: the sooner after the transaction's snapshot, the
+                # less likely another worker committed those rows meanwhile.
                 subscriptions = Invoicing._lock_batch(batch_size)
+                Invoicing._post_pending_invoices(batch_size)
                 invoiced = Invoicing._invoice_locked(subscriptions)
         except pg_errors.TransactionRollbackError as error:
             _logger.info(
