@@ -208,11 +208,20 @@ class RecurringInvoicing(models.AbstractModel):
         to_post.filtered(lambda move: not move.posted_before).name = "/"
         try:
             with self.env.cr.savepoint():
-                return self._post_invoices(to_post)
+                posted = self._post_invoices(to_post)
         except CONTENTION_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - retried one at a time below
             _logger.info("Posting %s invoices one at a time: %s", len(to_post), error)
+            posted = self._post_one_by_one(to_post)
+        if posted.filtered("sending_data"):
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
+        return posted
+
+    @api.model
+    def _post_one_by_one(self, to_post):
+        """Post ``to_post`` one at a time: one that fails stays in draft with
+        the reason in its chatter, and its subscription is flagged."""
         posted = self.env["account.move"]
         for move in to_post:
             try:

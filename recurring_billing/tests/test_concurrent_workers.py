@@ -15,6 +15,9 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from .common import RecurringBillingCommon
 
 TODAY = "2025-01-01"
 COUNT = 12
@@ -463,3 +466,51 @@ class TestConcurrentWorkers(TransactionCase):
             env["ir.config_parameter"].search(
                 [("key", "=", "recurring_billing.use_queue_job")]
             ).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestPendingNumbering(RecurringBillingCommon):
+    """Invoices a worker left to number (another worker was numbering) are
+    numbered by the next run, in date order; one that cannot be posted stays
+    in draft with the reason, and its subscription is flagged."""
+
+    def _left_to_number(self, *days):
+        """Invoices billed on ``days`` as a worker that could not number them
+        leaves them: drafts marked ``recurring_post_pending``."""
+        template = self.template_monthly.copy({"auto_post": False})
+        moves = self.env["account.move"]
+        for day in days:
+            self._create_subscription(day, template=template)
+            moves |= self._run_engine(day)
+        self.assertEqual(set(moves.mapped("state")), {"draft"})
+        template.auto_post = True
+        moves.write({"recurring_post_pending": True, "name": "/"})
+        return moves
+
+    def test_next_run_numbers_them_in_date_order(self):
+        moves = self._left_to_number("2025-02-01", "2025-01-15", "2025-01-01")
+        self._run_engine("2025-02-01")
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertFalse(any(moves.mapped("recurring_post_pending")))
+        by_number = moves.sorted("sequence_number")
+        self.assertEqual(
+            [str(move.invoice_date) for move in by_number],
+            sorted(str(move.invoice_date) for move in moves),
+        )
+        self.assertEqual(
+            by_number.mapped("sequence_number"),
+            list(range(by_number[0].sequence_number, by_number[0].sequence_number + 3)),
+        )
+
+    def test_one_that_cannot_be_posted_stays_draft_with_reason(self):
+        moves = self._left_to_number("2025-01-01", "2025-01-02")
+        broken = moves.filtered(lambda move: str(move.invoice_date) == "2025-01-01")
+        broken.invoice_line_ids.unlink()
+        with mute_logger("odoo.addons.recurring_billing.models.recurring_invoicing"):
+            self._run_engine("2025-01-02")
+        self.assertEqual((moves - broken).state, "posted")
+        self.assertEqual(broken.state, "draft")
+        self.assertFalse(broken.recurring_post_pending)
+        self.assertIn("could not post this invoice", broken.message_ids[:1].body or "")
+        self.assertTrue(broken.subscription_id.recurring_billing_error)
+        self.assertFalse((moves - broken).subscription_id.recurring_billing_error)
