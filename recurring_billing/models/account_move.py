@@ -44,6 +44,15 @@ class AccountMove(models.Model):
     recurring_usage_ids = fields.One2many(
         "recurring.usage", "move_id", string="Billed Usage", readonly=True
     )
+    recurring_post_pending = fields.Boolean(
+        string="To Be Posted by the Recurring Job",
+        index=True,
+        copy=False,
+        readonly=True,
+        help="Created by a recurring-invoicing worker while another worker "
+        "was numbering invoices of the same journal: the next worker run posts "
+        "it, in date order.",
+    )
 
     fr_operation_nature = fields.Selection(
         [

@@ -1,19 +1,57 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import math
+import threading
 from collections import defaultdict
+from contextlib import contextmanager
+from datetime import timedelta
 
 import psycopg2
 from psycopg2 import errors as pg_errors
 
-from odoo import api, models
-from odoo.tools import SQL
+import odoo
+from odoo import api, fields, models
+from odoo.tools import SQL, str2bool
 
 _logger = logging.getLogger(__name__)
 
 # Contention (serialization failure, deadlock) or a lost connection says
 # nothing of a subscription: the cron rolls the batch back and runs it again.
 CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
+# A serialization failure or a deadlock only says that another worker changed
+# the same rows first: the batch is rolled back and taken again in a new
+# transaction, which sees that worker's commit.
+RETRY_DELAY = timedelta(seconds=10)
+QUEUE_JOB_CHANNEL = "recurring_billing"
+
+
+class _QuietContention(logging.Filter):
+    """Drop ``odoo.sql_db``'s "bad query" ERROR record of a serialization
+    failure or a deadlock raised in one thread: the job retries those, they
+    are no error. Any other failing query is still logged."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record):
+        if record.thread != self.thread or not isinstance(record.args, tuple):
+            return True
+        return not any(
+            isinstance(arg, pg_errors.TransactionRollbackError) for arg in record.args
+        )
+
+
+@contextmanager
+def quiet_contention():
+    logger = logging.getLogger("odoo.sql_db")
+    quiet = _QuietContention()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -59,6 +97,12 @@ class RecurringInvoicing(models.AbstractModel):
         sequence numbers, hashes and tracking are done once for the batch
         instead of once per invoice, and nothing an accountant relies on is
         skipped.
+
+        Within the job (context key ``recurring_defer_posting``), when another
+        worker is numbering invoices of the same journal, the invoices are left
+        in draft, marked ``recurring_post_pending``, and the next run posts
+        them (:meth:`_post_pending_invoices`): creating invoices runs on
+        several workers at once, numbering them one worker at a time.
         """
         moves = self.env["account.move"]
         vals_by_company = defaultdict(list)
@@ -78,9 +122,24 @@ class RecurringInvoicing(models.AbstractModel):
                 or move.subscription_id.sale_order_template_id.auto_post
             )
         )
-        if to_post:
-            to_post.action_post()
-        to_send = to_post.filtered(
+        if (
+            to_post
+            and self.env.context.get("recurring_defer_posting")
+            and not self._take_posting_turn(to_post.journal_id)
+        ):
+            to_post.recurring_post_pending = True
+        else:
+            self._post_invoices(to_post)
+        return moves
+
+    @api.model
+    def _post_invoices(self, moves):
+        """Post ``moves`` (in date order, as Odoo numbers them) and mark those
+        whose template sends invoices for Odoo's sending job."""
+        if not moves:
+            return moves
+        moves.action_post()
+        to_send = moves.filtered(
             lambda move: move.subscription_id._get_subscription_mail_template("invoice")
         )
         if to_send:
@@ -90,6 +149,97 @@ class RecurringInvoicing(models.AbstractModel):
                 "sending_methods": ["email"],
             }
         return moves
+
+    @api.model
+    def _take_posting_turn(self, journals):
+        """Take, without waiting, the right to number invoices in ``journals``
+        until this transaction ends; ``False`` when another worker holds it.
+
+        Invoice numbers are read from the last number *this transaction sees*:
+        a worker whose snapshot predates another worker's numbering would
+        reuse its numbers. Every holder therefore updates the journal rows, so
+        that a worker that started before such a commit meets a serialization
+        failure here (and leaves its invoices to a later run) instead of a
+        duplicate number when it commits.
+        """
+        if not journals:
+            return True
+        ids = tuple(sorted(journals.ids))
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM account_journal WHERE id IN %s "
+                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
+                        ids,
+                    ),
+                    log_exceptions=False,
+                )
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE account_journal SET write_date = write_date "
+                        "WHERE id IN %s",
+                        ids,
+                    ),
+                    log_exceptions=False,
+                )
+        except (pg_errors.LockNotAvailable, pg_errors.TransactionRollbackError):
+            return False
+        return True
+
+    @api.model
+    def _post_pending_invoices(self, limit=100):
+        """Post, oldest first, up to ``limit`` invoices that a worker left in
+        draft while another one was numbering (``recurring_post_pending``),
+        when this worker can take the posting turn of their journals. An
+        invoice that cannot be posted stays in draft with the reason in its
+        chatter, and its subscription is flagged."""
+        pending = self.env["account.move"].search(
+            [("recurring_post_pending", "=", True)],
+            order="invoice_date, id",
+            limit=limit,
+        )
+        if not pending or not self._take_posting_turn(pending.journal_id):
+            return self.env["account.move"]
+        pending.recurring_post_pending = False
+        to_post = pending.filtered(lambda move: move.state == "draft")
+        # Odoo names the first draft of a period at creation, from the last
+        # number its worker could see then: number them afresh now.
+        to_post.filtered(lambda move: not move.posted_before).name = "/"
+        try:
+            with self.env.cr.savepoint():
+                posted = self._post_invoices(to_post)
+        except CONTENTION_ERRORS:
+            raise
+        except Exception as error:  # noqa: BLE001 - retried one at a time below
+            _logger.info("Posting %s invoices one at a time: %s", len(to_post), error)
+            posted = self._post_one_by_one(to_post)
+        if posted.filtered("sending_data"):
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
+        return posted
+
+    @api.model
+    def _post_one_by_one(self, to_post):
+        """Post ``to_post`` one at a time: one that fails stays in draft with
+        the reason in its chatter, and its subscription is flagged."""
+        posted = self.env["account.move"]
+        for move in to_post:
+            try:
+                with self.env.cr.savepoint():
+                    posted |= self._post_invoices(move)
+            except CONTENTION_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - isolate one bad invoice
+                _logger.warning("Invoice %s could not be posted: %s", move.id, error)
+                move.message_post(
+                    body=self.env._(
+                        "The recurring-invoicing job could not post this invoice: "
+                        "%(error)s",
+                        error=error,
+                    )
+                )
+                move.subscription_id._recurring_flag_error(error)
+        return posted
 
     @api.model
     def _invoice_batch(self, subscriptions):
@@ -140,15 +290,11 @@ class RecurringInvoicing(models.AbstractModel):
                 subscription._recurring_flag_error(error)
         return invoiced
 
-    # ------------------------------------------------------------
-    # CRON
-    # ------------------------------------------------------------
-
     @api.model
-    def _cron_recurring_invoice(self, batch_size=100):
-        """Bill one batch of due subscriptions; the cron framework commits
-        after each call and calls again while work remains."""
-        subscriptions = self._lock_batch(batch_size)
+    def _invoice_locked(self, subscriptions):
+        """Invoice ``subscriptions`` (locked by this transaction) in one go, or
+        one at a time when the batch fails; queue the posted invoices for
+        Odoo's sending job."""
         try:
             with self.env.cr.savepoint():
                 invoiced = self._invoice_batch(subscriptions)
@@ -164,14 +310,204 @@ class RecurringInvoicing(models.AbstractModel):
             invoiced = self._invoice_one_by_one(subscriptions)
         if invoiced.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
+        return invoiced
+
+    @api.model
+    def _invoice_next_batch(self, batch_size):
+        """Lock the next free batch of due subscriptions and invoice it.
+
+        Returns ``(subscriptions, invoices)``. When another worker committed a
+        change to the same rows after this transaction began (serialization
+        failure) or two workers wait on each other (deadlock), the batch is
+        rolled back, logged at INFO (not as an error), and ``(None, no
+        invoices)`` is returned: only a new transaction, which sees the other
+        worker's commit, can take it again.
+        """
+        Invoicing = self.with_context(recurring_defer_posting=True)
+        try:
+            with quiet_contention(), self.env.cr.savepoint():
+                # Lock first: the sooner after the transaction's snapshot, the
+                # less likely another worker committed those rows meanwhile.
+                subscriptions = Invoicing._lock_batch(batch_size)
+                Invoicing._post_pending_invoices(batch_size)
+                invoiced = Invoicing._invoice_locked(subscriptions)
+        except pg_errors.TransactionRollbackError as error:
+            _logger.info(
+                "Recurring invoicing: concurrent update (%s), batch rolled back "
+                "and taken again in a new transaction.",
+                (error.diag.message_primary or error.pgcode or "").strip(),
+            )
+            return None, self.env["account.move"]
+        return subscriptions, invoiced
+
+    @api.model
+    def _use_queue_job(self):
+        """Whether the cron hands the batches to OCA ``queue_job``.
+
+        Yes when ``queue_job`` is installed in the database and its job runner
+        runs in this server (``queue_job`` loaded as a server-wide module),
+        otherwise the jobs would wait forever; the system parameter
+        ``recurring_billing.use_queue_job`` (``True``/``False``) overrides it.
+        """
+        if "queue.job" not in self.env:
+            return False
+        forced = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("recurring_billing.use_queue_job")
+        )
+        if forced:
+            return str2bool(forced, default=False)
+        return "queue_job" in odoo.conf.server_wide_modules
+
+    @api.model
+    def _ensure_queue_job_function(self):
+        """The ``root.recurring_billing`` channel and the job function of
+        :meth:`_job_invoice_batch`, created on first use so that ``queue_job``
+        stays optional. The channel's capacity, set in the job runner's
+        configuration, is the number of batches billed at once."""
+        Function = self.env["queue.job.function"].sudo()
+        methods = ("_job_invoice_batch", "_job_post_pending")
+        names = [Function.job_function_name(self._name, method) for method in methods]
+        if Function.search_count([("name", "in", names)]) == len(names):
+            return
+        Channel = self.env["queue.job.channel"].sudo()
+        root = self.env.ref("queue_job.channel_root")
+        channel = Channel.search(
+            [("name", "=", QUEUE_JOB_CHANNEL), ("parent_id", "=", root.id)], limit=1
+        ) or Channel.create({"name": QUEUE_JOB_CHANNEL, "parent_id": root.id})
+        existing = Function.search([("name", "in", names)]).mapped("method")
+        Function.create(
+            [
+                {
+                    "model_id": self.env["ir.model"]._get_id(self._name),
+                    "method": method,
+                    "channel_id": channel.id,
+                }
+                for method in methods
+                if method not in existing
+            ]
+        )
+
+    @api.model
+    def _enqueue_batches(self, batch_size):
+        """Hand the due subscriptions to ``queue_job``: one job per batch of
+        ``batch_size``, less the jobs already waiting. Each job takes the next
+        free batch when it runs, so the jobs never overlap and any number of
+        them may run at once. Returns the number of jobs enqueued."""
+        self._ensure_queue_job_function()
+        SaleOrder = self.env["sale.order"]
+        due = SaleOrder.search_count(SaleOrder._get_subscriptions_to_invoice_domain())
+        waiting = (
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("model_name", "=", self._name),
+                    ("method_name", "=", "_job_invoice_batch"),
+                    ("state", "in", ("wait_dependencies", "pending", "enqueued")),
+                ]
+            )
+        )
+        count = max(math.ceil(due / batch_size) - waiting, 0)
+        for index in range(count):
+            self.with_delay(
+                description=self.env._(
+                    "Recurring invoicing: batch %(index)s of %(count)s",
+                    index=index + 1,
+                    count=count,
+                )
+            )._job_invoice_batch(batch_size)
+        self._enqueue_post_pending()
+        return count
+
+    # ------------------------------------------------------------
+    # CRON AND JOB ENTRY POINTS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_recurring_invoice(self, batch_size=100):
+        """Bill one batch of due subscriptions; the cron framework commits
+        after each call and calls again while work remains.
+
+        Several cron entries running this method bill disjoint batches at
+        once. When OCA ``queue_job`` is used (:meth:`_use_queue_job`), the
+        cron only enqueues one job per batch on the ``root.recurring_billing``
+        channel, whose capacity sets how many run at once.
+        """
+        SaleOrder = self.env["sale.order"]
+        if self._use_queue_job():
+            jobs = self._enqueue_batches(batch_size)
+            self.env["ir.cron"]._notify_progress(done=jobs, remaining=0)
+            return self.env["account.move"]
+        subscriptions, invoiced = self._invoice_next_batch(batch_size)
+        pending = self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)]
+        )
+        if subscriptions is None or pending:
+            # Contention with another worker, or invoices left to number while
+            # another worker numbered: this transaction cannot see that
+            # worker's commit. Run again shortly.
+            cron = self.env["ir.cron"].browse(self.env.context.get("cron_id"))
+            cron = cron.exists() or self.env.ref(
+                "recurring_billing.ir_cron_recurring_invoice"
+            )
+            cron.sudo()._trigger(fields.Datetime.now() + RETRY_DELAY)
         # A batch smaller than asked means the rest is due nowhere or held by
         # other workers: this worker has nothing more to do.
-        remaining = 0
-        if len(subscriptions) == batch_size:
-            remaining = self.env["sale.order"].search_count(
-                self.env["sale.order"]._get_subscriptions_to_invoice_domain()
+        remaining = pending
+        if subscriptions is None or len(subscriptions) == batch_size:
+            remaining += SaleOrder.search_count(
+                SaleOrder._get_subscriptions_to_invoice_domain()
             )
         self.env["ir.cron"]._notify_progress(
-            done=len(subscriptions), remaining=remaining
+            done=len(subscriptions or ()), remaining=remaining
         )
         return invoiced
+
+    @api.model
+    def _job_invoice_batch(self, batch_size=100):
+        """``queue_job`` job: bill the next free batch of due subscriptions.
+        Contention with another worker is retried by ``queue_job`` later;
+        invoices left to number are posted by :meth:`_job_post_pending`."""
+        subscriptions, invoiced = self._invoice_next_batch(batch_size)
+        if subscriptions is None:
+            from odoo.addons.queue_job.exception import RetryableJobError
+
+            raise RetryableJobError(
+                "Concurrent update: batch retried", seconds=RETRY_DELAY.seconds
+            )
+        self._enqueue_post_pending()
+        return self.env._(
+            "%(subscriptions)s subscriptions, %(invoices)s invoices",
+            subscriptions=len(subscriptions),
+            invoices=len(invoiced),
+        )
+
+    @api.model
+    def _enqueue_post_pending(self):
+        if self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)], limit=1
+        ):
+            self.with_delay(
+                description=self.env._("Recurring invoicing: post invoices"),
+                eta=RETRY_DELAY.seconds,
+                identity_key="recurring_billing_post_pending",
+            )._job_post_pending()
+
+    @api.model
+    def _job_post_pending(self, limit=500):
+        """``queue_job`` job: post the invoices left to number, when no other
+        worker is numbering; retried later otherwise."""
+        with quiet_contention():
+            posted = self._post_pending_invoices(limit)
+        if not posted and self.env["account.move"].search_count(
+            [("recurring_post_pending", "=", True)], limit=1
+        ):
+            from odoo.addons.queue_job.exception import RetryableJobError
+
+            raise RetryableJobError(
+                "Another worker is numbering invoices", seconds=RETRY_DELAY.seconds
+            )
+        self._enqueue_post_pending()
+        return self.env._("%(count)s invoices posted", count=len(posted))

@@ -1,0 +1,516 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Several workers billing at once, on real concurrent connections.
+
+Each worker is an independent connection to the database, as two Odoo cron
+threads, two servers or two ``queue_job`` jobs are; what a worker commits is
+committed for real, and removed again at the end of each test.
+"""
+
+import logging
+from contextlib import closing, contextmanager
+
+from freezegun import freeze_time
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from .common import RecurringBillingCommon
+
+TODAY = "2025-01-01"
+COUNT = 12
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentWorkers(TransactionCase):
+    def setUp(self):
+        super().setUp()
+        company = self.env["res.company"].search(
+            [("chart_template", "!=", False)], limit=1
+        )
+        if not company:
+            self.skipTest("The database has no company with a chart of accounts.")
+        self.company_id = company.id
+        self.sub_ids = []
+        self.cron_ids = []
+        self.addCleanup(self._remove_committed_data)
+        with self._worker() as env:
+            plan = env["recurring.plan"].create(
+                {"name": "Workers monthly", "billing_period_value": 1}
+            )
+            product = env["product.product"].create(
+                {
+                    "name": "Workers seat",
+                    "type": "service",
+                    "list_price": 10.0,
+                    "recurring_invoice": True,
+                    "invoice_policy": "order",
+                }
+            )
+            template = env["sale.order.template"].create(
+                # Drafts: the interleaved workers below run in one thread, and
+                # a posted number waits for the other worker's commit.
+                {"name": "Workers", "plan_id": plan.id, "auto_post": False}
+            )
+            partner = env["res.partner"].create({"name": "Workers customer"})
+            self.records = (plan.id, product.id, template.id, partner.id)
+            orders = env["sale.order"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "company_id": self.company_id,
+                        "sale_order_template_id": template.id,
+                        "subscription_start_date": TODAY,
+                        "order_line": [
+                            Command.create(
+                                {"product_id": product.id, "product_uom_qty": 1 + i}
+                            )
+                        ],
+                    }
+                    for i in range(COUNT)
+                ]
+            )
+            with freeze_time(TODAY):
+                orders.action_confirm()
+            self.sub_ids = orders.ids
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    def _env(self, cr):
+        return api.Environment(
+            cr,
+            SUPERUSER_ID,
+            {"allowed_company_ids": [self.company_id], "tracking_disable": True},
+        )
+
+    @contextmanager
+    def _worker(self, commit=True):
+        """An environment on its own connection, like a separate Odoo worker."""
+        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
+            env = self._env(cr)
+            yield env
+            if commit:
+                # A second connection standing for another worker: its commit
+                # is the point of the test; the test's own transaction is
+                # untouched.
+                cr.commit()  # pylint: disable=invalid-commit
+            else:
+                cr.rollback()
+
+    def _remove_committed_data(self):
+        with self._worker() as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            )
+            moves.filtered(lambda move: move.state == "posted").button_draft()
+            moves.with_context(force_delete=True).unlink()
+            env["ir.cron"].browse(self.cron_ids).exists().unlink()
+            env["ir.cron.trigger"].search(
+                [
+                    (
+                        "cron_id",
+                        "=",
+                        env.ref("recurring_billing.ir_cron_recurring_invoice").id,
+                    ),
+                    ("call_at", ">=", "2025-01-01"),
+                ]
+            ).unlink()
+            if "queue.job" in env:
+                env["queue.job"].search(
+                    [("model_name", "=", "recurring.invoicing")]
+                ).unlink()
+            orders = env["sale.order"].browse(self.sub_ids).exists()
+            orders._action_cancel()
+            orders.unlink()
+            if not getattr(self, "records", None):
+                return
+            plan_id, product_id, template_id, partner_id = self.records
+            env["sale.order.template"].browse(template_id).unlink()
+            env["recurring.plan"].browse(plan_id).unlink()
+            env["product.product"].browse(product_id).product_tmpl_id.unlink()
+            env["res.partner"].browse(partner_id).unlink()
+
+    def _committed_invoices(self):
+        """``{subscription id: [invoice amounts]}`` as committed."""
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            )
+            billed = {}
+            for move in moves:
+                billed.setdefault(move.subscription_id.id, []).append(
+                    (move.state, move.amount_untaxed)
+                )
+            return billed
+
+    def _run(self, env, batch_size):
+        with freeze_time(TODAY):
+            return env["recurring.invoicing"]._cron_recurring_invoice(
+                batch_size=batch_size
+            )
+
+    def _assert_each_billed_once(self, *shares, state="draft"):
+        """Every subscription billed exactly once, for its own amount; the
+        workers' ``shares`` (sets of subscription ids) are disjoint and each
+        worker billed some."""
+        for share in shares:
+            self.assertTrue(share, "each worker bills a share")
+        self.assertEqual(sum(len(share) for share in shares), COUNT)
+        self.assertEqual(set().union(*shares), set(self.sub_ids))
+        billed = self._committed_invoices()
+        self.assertEqual(
+            billed,
+            {
+                sub_id: [(state, 10.0 * (1 + i))]
+                for i, sub_id in enumerate(self.sub_ids)
+            },
+        )
+
+    @contextmanager
+    def _assert_no_error_logged(self):
+        with self.assertNoLogs("odoo", level=logging.ERROR):
+            yield
+
+    def _stale_worker(self, cr):
+        """A worker whose transaction snapshot is taken now, before another
+        worker commits the whole billing."""
+        env = self._env(cr)
+        with freeze_time(TODAY):
+            SaleOrder = env["sale.order"]
+            due = SaleOrder.search(
+                SaleOrder._get_subscriptions_to_invoice_domain()
+                + [("id", "in", self.sub_ids)]
+            )
+        self.assertEqual(len(due), COUNT)
+        return env
+
+    # ------------------------------------------------------------
+    # TESTS
+    # ------------------------------------------------------------
+
+    def test_workers_take_the_next_free_batch(self):
+        """Each worker's call takes the next batch no other worker holds, as
+        the cron loop does (one batch per transaction)."""
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        share_a, share_b = set(), set()
+        try:
+            env_a, env_b = self._env(cr_a), self._env(cr_b)
+            for _round in range(3):
+                billed_a = self._run(env_a, batch_size=2)  # A holds its batch
+                billed_b = self._run(env_b, batch_size=2)  # B takes the next
+                self.assertEqual((len(billed_a), len(billed_b)), (2, 2))
+                self.assertFalse(billed_a.subscription_id & billed_b.subscription_id)
+                share_a |= set(billed_a.subscription_id.ids)
+                share_b |= set(billed_b.subscription_id.ids)
+                cr_a.commit()
+                cr_b.commit()
+            self.assertFalse(self._run(env_a, batch_size=2))
+            self.assertFalse(self._run(env_b, batch_size=2))
+            cr_a.commit()
+            cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self._assert_each_billed_once(share_a, share_b)
+
+    def test_serialization_failure_is_retried_without_error(self):
+        """A worker whose snapshot predates another worker's commit meets a
+        serialization failure on the rows that worker billed: it bills nothing,
+        logs no error, raises nothing, and asks the cron to run again."""
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_b = self._stale_worker(cr_b)
+            with self._worker() as env_a:
+                share_a = set(self._run(env_a, batch_size=100).subscription_id.ids)
+            self.assertEqual(len(share_a), COUNT)
+            cron = env_b.ref("recurring_billing.ir_cron_recurring_invoice")
+            progress = env_b["ir.cron.progress"].create(
+                {"cron_id": cron.id, "done": 0, "remaining": 0}
+            )
+            with (
+                self._assert_no_error_logged(),
+                self.assertLogs(
+                    "odoo.addons.recurring_billing.models.recurring_invoicing",
+                    logging.INFO,
+                ) as logs,
+            ):
+                billed_b = self._run(
+                    env_b(
+                        context=dict(
+                            env_b.context,
+                            ir_cron_progress_id=progress.id,
+                            cron_id=cron.id,
+                        )
+                    ),
+                    batch_size=100,
+                )
+            self.assertFalse(billed_b)
+            self.assertIn("concurrent update", logs.output[0])
+            # Nothing reported as done; a retry is scheduled.
+            self.assertEqual(progress.done, 0)
+            self.assertTrue(
+                env_b["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+            )
+            cr_b.rollback()
+            # The retry, in a new transaction, sees the other worker's commit.
+            with self._worker() as env:
+                self.assertFalse(self._run(env, batch_size=100))
+        finally:
+            cr_b.close()
+        self._assert_each_billed_once(share_a)
+
+    def _posted_numbers(self):
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)], order="sequence_number"
+            )
+            return moves.mapped("sequence_prefix"), moves.mapped("sequence_number")
+
+    def test_workers_create_at_once_and_number_in_turn(self):
+        """Posted invoices: while one worker numbers invoices of the journal,
+        another worker creates its invoices without waiting and leaves them
+        to number; the next run numbers them. No duplicate number, no gap,
+        nothing posted twice, no error."""
+        with self._worker() as env:
+            env["sale.order.template"].browse(self.records[2]).auto_post = True
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_a, env_b = self._env(cr_a), self._env(cr_b)
+            with self._assert_no_error_logged():
+                billed_a = self._run(env_a, batch_size=5)  # numbers, holds the turn
+                billed_b = self._run(env_b, batch_size=5)  # does not wait for it
+                self.assertEqual(set(billed_a.mapped("state")), {"posted"})
+                self.assertEqual(set(billed_b.mapped("state")), {"draft"})
+                self.assertTrue(all(billed_b.mapped("recurring_post_pending")))
+                share_a = set(billed_a.subscription_id.ids)
+                share_b = set(billed_b.subscription_id.ids)
+                cr_a.commit()
+                # A committed after B's snapshot: B's next call in the same
+                # transaction meets A's commit and bills nothing.
+                self.assertFalse(self._run(env_b, batch_size=5))
+                cr_b.commit()
+                # The next run, in a new transaction, numbers what was left
+                # and bills the rest.
+                billed_b2 = self._run(env_b, batch_size=5)
+                self.assertEqual(len(billed_b2), 2)
+                share_b |= set(billed_b2.subscription_id.ids)
+                cr_b.commit()
+                self.assertFalse(self._run(env_a, batch_size=5))
+                cr_a.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self._assert_each_billed_once(share_a, share_b, state="posted")
+        prefixes, numbers = self._posted_numbers()
+        self.assertEqual(len(set(prefixes)), 1)
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + COUNT)))
+        with self._worker(commit=False) as env:
+            self.assertFalse(
+                env["account.move"].search_count(
+                    [
+                        ("subscription_id", "in", self.sub_ids),
+                        ("recurring_post_pending", "=", True),
+                    ]
+                )
+            )
+
+    def test_several_cron_entries_bill_disjoint_batches(self):
+        """Without queue_job, copies of the cron entry are workers: each run
+        of each entry bills its own batch."""
+        with self._worker() as env:
+            cron = env.ref("recurring_billing.ir_cron_recurring_invoice")
+            crons = env["ir.cron"]
+            for name in ("worker 1", "worker 2"):
+                crons |= cron.copy(
+                    {
+                        "name": f"{cron.name} ({name})",
+                        "code": "model._cron_recurring_invoice(batch_size=3)",
+                        "active": False,
+                    }
+                )
+            self.cron_ids = crons.ids
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        shares = {0: set(), 1: set()}
+        seen = []
+        try:
+            envs = self._env(cr_a), self._env(cr_b)
+            with freeze_time(TODAY):
+                for _round in range(2):
+                    # Worker 0 holds its batch while worker 1 bills the next.
+                    for index, env in enumerate(envs):
+                        env["ir.cron"].browse(self.cron_ids[index]).with_context(
+                            cron_id=self.cron_ids[index]
+                        ).method_direct_trigger()
+                        env.invalidate_all()
+                        billed = env["account.move"].search(
+                            [
+                                ("subscription_id", "in", self.sub_ids),
+                                ("id", "not in", seen),
+                            ]
+                        )
+                        self.assertEqual(len(billed), 3)
+                        seen += billed.ids
+                        shares[index] |= set(billed.subscription_id.ids)
+                    cr_a.commit()
+                    cr_b.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self._assert_each_billed_once(shares[0], shares[1])
+
+    # ------------------------------------------------------------
+    # OCA queue_job
+    # ------------------------------------------------------------
+
+    def _require_queue_job(self):
+        if "queue.job" not in self.env:
+            self.skipTest("OCA queue_job is not installed in this database.")
+
+    def test_queue_job_not_used_unless_its_runner_is_loaded(self):
+        self._require_queue_job()
+        Invoicing = self.env["recurring.invoicing"]
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("recurring_billing.use_queue_job", False)
+        self.assertFalse(Invoicing._use_queue_job())
+        ICP.set_param("recurring_billing.use_queue_job", True)
+        self.assertTrue(Invoicing._use_queue_job())
+
+    def test_queue_job_one_job_per_batch_on_its_channel(self):
+        """With queue_job, the cron enqueues one job per batch on the
+        ``root.recurring_billing`` channel; two jobs running at once, each on
+        its own connection, bill disjoint batches."""
+        self._require_queue_job()
+        from odoo.addons.queue_job.job import Job
+
+        with self._worker() as env:
+            env["ir.config_parameter"].set_param(
+                "recurring_billing.use_queue_job", True
+            )
+            self.addCleanup(self._reset_queue_job_param)
+            self.assertFalse(self._run(env, batch_size=5))
+            jobs = env["queue.job"].search(
+                [("model_name", "=", "recurring.invoicing")], order="id"
+            )
+            self.assertEqual(len(jobs), 3)  # 12 due, 5 a batch
+            self.assertEqual(set(jobs.mapped("channel")), {"root.recurring_billing"})
+            self.assertEqual(set(jobs.mapped("state")), {"pending"})
+            # A second cron run does not enqueue what is already waiting.
+            self._run(env, batch_size=5)
+            self.assertEqual(
+                env["queue.job"].search_count(
+                    [("model_name", "=", "recurring.invoicing")]
+                ),
+                3,
+            )
+            uuids = jobs.mapped("uuid")
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_a, env_b = self._env(cr_a), self._env(cr_b)
+            with freeze_time(TODAY):
+                shares = []
+                for env, uuid in (
+                    (env_a, uuids[0]),
+                    (env_b, uuids[1]),
+                    (env_a, uuids[2]),
+                ):
+                    job = Job.load(env, uuid)
+                    job.perform()  # the first job holds its batch meanwhile
+                    shares.append(self._own_invoices(env, shares))
+                    self.assertEqual(
+                        job.result,
+                        "%(n)s subscriptions, %(n)s invoices" % {"n": len(shares[-1])},
+                    )
+                    if len(shares) == 2:
+                        cr_a.commit()
+                        cr_b.commit()
+                cr_a.commit()
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self.assertEqual([len(share) for share in shares], [5, 5, 2])
+        self._assert_each_billed_once(*shares)
+
+    def _own_invoices(self, env, shares):
+        """Subscriptions billed in ``env`` not yet in ``shares``."""
+        env.invalidate_all()
+        moves = env["account.move"].search([("subscription_id", "in", self.sub_ids)])
+        return set(moves.subscription_id.ids) - set().union(*shares)
+
+    def test_queue_job_contention_is_retried_without_error(self):
+        self._require_queue_job()
+        from odoo.addons.queue_job.exception import RetryableJobError
+
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            env_b = self._stale_worker(cr_b)
+            with self._worker() as env_a:
+                share_a = set(self._run(env_a, batch_size=100).subscription_id.ids)
+            with self._assert_no_error_logged(), self.assertRaises(RetryableJobError):
+                with freeze_time(TODAY):
+                    env_b["recurring.invoicing"]._job_invoice_batch(100)
+            cr_b.rollback()
+        finally:
+            cr_b.close()
+        self._assert_each_billed_once(share_a)
+
+    def _reset_queue_job_param(self):
+        with self._worker() as env:
+            env["ir.config_parameter"].search(
+                [("key", "=", "recurring_billing.use_queue_job")]
+            ).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestPendingNumbering(RecurringBillingCommon):
+    """Invoices a worker left to number (another worker was numbering) are
+    numbered by the next run, in date order; one that cannot be posted stays
+    in draft with the reason, and its subscription is flagged."""
+
+    def _left_to_number(self, *days):
+        """Invoices billed on ``days`` as a worker that could not number them
+        leaves them: drafts marked ``recurring_post_pending``."""
+        template = self.template_monthly.copy({"auto_post": False})
+        moves = self.env["account.move"]
+        for day in days:
+            self._create_subscription(day, template=template)
+            moves |= self._run_engine(day)
+        self.assertEqual(set(moves.mapped("state")), {"draft"})
+        template.auto_post = True
+        moves.write({"recurring_post_pending": True, "name": "/"})
+        return moves
+
+    def test_next_run_numbers_them_in_date_order(self):
+        moves = self._left_to_number("2025-02-01", "2025-01-15", "2025-01-01")
+        self._run_engine("2025-02-01")
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.assertFalse(any(moves.mapped("recurring_post_pending")))
+        by_number = moves.sorted("sequence_number")
+        self.assertEqual(
+            [str(move.invoice_date) for move in by_number],
+            sorted(str(move.invoice_date) for move in moves),
+        )
+        self.assertEqual(
+            by_number.mapped("sequence_number"),
+            list(range(by_number[0].sequence_number, by_number[0].sequence_number + 3)),
+        )
+
+    def test_one_that_cannot_be_posted_stays_draft_with_reason(self):
+        moves = self._left_to_number("2025-01-01", "2025-01-02")
+        broken = moves.filtered(lambda move: str(move.invoice_date) == "2025-01-01")
+        broken.invoice_line_ids.unlink()
+        with mute_logger("odoo.addons.recurring_billing.models.recurring_invoicing"):
+            self._run_engine("2025-01-02")
+        self.assertEqual((moves - broken).state, "posted")
+        self.assertEqual(broken.state, "draft")
+        self.assertFalse(broken.recurring_post_pending)
+        self.assertIn("could not post this invoice", broken.message_ids[:1].body or "")
+        self.assertTrue(broken.subscription_id.recurring_billing_error)
+        self.assertFalse((moves - broken).subscription_id.recurring_billing_error)
