@@ -15,11 +15,15 @@ identification (``pdfaid:part``, ISO 19005-3, 6.6.4).
 
 ``convert_to_pdfa`` also expects the document outline that the wkhtmltopdf
 builds with patched Qt write, and fails half-way without it (Debian's
-build writes none): an empty outline is added first.
+build writes none): an empty outline is added first. And the header it
+sets, ``%PDF-1.7`` and an end of line, gets a second end of line from
+PyPDF2 2 and pypdf, which write their own before the binary comment: ISO
+19005-3 (6.1.2) wants a single one.
 """
 
 import io
 
+from odoo.tools import pdf as odoo_pdf
 from odoo.tools.pdf import (
     DictionaryObject,
     NameObject,
@@ -44,6 +48,14 @@ def declares_pdfa(reader):
     return b"pdfaid:part" in data
 
 
+def _single_eol_header(writer):
+    """The writer's header without the end of line that the PDF libraries
+    after PyPDF2 1 add themselves."""
+    header = getattr(writer, "_header", None)
+    if odoo_pdf.submod != "._pypdf2_1" and isinstance(header, bytes):
+        writer._header = header.rstrip(b"\r\n")
+
+
 def fix_pdfa_detection():
     """Make ``OdooPdfFileWriter.is_pdfa`` true only for a PDF that declares
     itself a PDF/A. Idempotent."""
@@ -56,6 +68,7 @@ def fix_pdfa_detection():
     def cloneReaderDocumentRoot(self, reader):
         clone(self, reader)
         self.is_pdfa = declares_pdfa(reader)
+        _single_eol_header(self)
 
     def convert_to_pdfa(self):
         if "/Outlines" not in self._root_object:
@@ -66,7 +79,8 @@ def fix_pdfa_detection():
                 }
             )
             self._root_object[NameObject("/Outlines")] = self._addObject(outlines)
-        return convert(self)
+        convert(self)
+        _single_eol_header(self)
 
     cloneReaderDocumentRoot._declares_pdfa = True
     OdooPdfFileWriter.cloneReaderDocumentRoot = cloneReaderDocumentRoot

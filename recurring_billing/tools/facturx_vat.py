@@ -56,13 +56,16 @@ def get_fr_vat_exemption_key(company, customer, tax, operation_nature=None):
     country = customer.country_id.code
     if not country:
         return None
-    is_service = (
-        tax.tax_scope == "service"
-        if tax and tax.tax_scope
-        else (operation_nature or "services") != "goods"
+    # What the invoice sells decides, not the tax's scope: the French chart's
+    # default sale tax is a goods tax that its fiscal positions map to the
+    # goods exemptions, whatever the products. O excludes every other
+    # category on the invoice (BR-O-11): goods and services together are
+    # declared as exports of goods.
+    nature = operation_nature or "services"
+    out_of_scope = nature == "services"
+    is_service = out_of_scope or (
+        nature == "mixed" and bool(tax) and tax.tax_scope == "service"
     )
-    # O excludes every other category on the invoice (BR-O-11).
-    out_of_scope = is_service and (operation_nature or "services") == "services"
     if country in DOM_COUNTRY_CODES:
         return "dom_services" if out_of_scope else "dom_goods"
     if country in company._get_france_country_codes() or country == "MC":
