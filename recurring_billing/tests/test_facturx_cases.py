@@ -211,19 +211,20 @@ class TestFacturxNegativeLines(FacturxCasesCommon):
         self.assertNotIn("-20.32 -20.32", self.text)
 
     def test_usage_adjustment_on_the_next_invoice(self):
-        """A downgrade in a period not invoiced yet: the next invoice bills
+        """An upgrade in a period not invoiced yet: the next invoice bills
         the new quantities with a credit for the days before the change."""
         template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
         sub = self._create_subscription("2025-01-01", template=template)
         with freeze_time("2025-01-11"):
-            sub._subscription_change({self.product_seat: 1})
+            sub._subscription_change({self.product_seat: 5})
         invoice = self._run_engine("2025-02-01")
-        self.assertTrue(invoice)
+        self.assertEqual(invoice.move_type, "out_invoice")
         negative = invoice.invoice_line_ids.filtered(lambda line: line.price_unit < 0)
+        self.assertEqual(len(negative), 1, invoice.invoice_line_ids.mapped("name"))
         tree = self.assertFacturx(invoice)
         self.assertPositivePrices(tree)
-        if negative:
-            self.assertIn(-negative.quantity, self.line_quantities(tree))
+        self.assertIn(-negative.quantity, self.line_quantities(tree))
+        self.assertIn(f"-1.00 {-negative.price_unit:.2f}", self.text)
 
     def test_global_discount(self):
         """Odoo's discount wizard on the subscription: a global discount
