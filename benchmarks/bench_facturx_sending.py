@@ -163,7 +163,13 @@ def w_prepare(env, n):
     env["ir.config_parameter"].set_param("report.url", "http://127.0.0.1:1")
     company = env["res.company"].browse(data["company"])
     company.partner_id.write(
-        {"street": "12 rue de la Paix", "zip": "75002", "city": "Paris"}
+        {
+            "street": "12 rue de la Paix",
+            "zip": "75002",
+            "city": "Paris",
+            "phone": "+33 1 84 60 00 00",
+            "email": "facturation@nuage-libre.example",
+        }
     )
     company.write({"siret": "33417522100012", "vat": "FR23334175221"})
     env["res.partner.bank"].create(
