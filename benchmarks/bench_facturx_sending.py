@@ -254,7 +254,11 @@ def w_run(env, n, job_count, limit_memory_hard):
         reader = OdooPdfFileReader(io.BytesIO(move.invoice_pdf_report_id.raw))
         names = [name for name, _content in reader.getAttachments()]
         assert "factur-x.xml" in names, (move.name, names)
-    mails = env["mail.mail"].search_count([]) - mails_before
+    # Odoo's sending job sends its mails at once (through the stubbed SMTP
+    # here) and deletes them; a mail left in the queue counts too.
+    mails = (
+        env["mail.mail"].search_count([]) - mails_before + base.SMTP_CALLS["send_email"]
+    )
     return {
         "invoices": n,
         "seconds": seconds,
@@ -328,7 +332,7 @@ def main():
     print()
     print(
         "| code | invoices | seconds | s/invoice | validation s | validation share "
-        "| mails queued | peak RSS MiB |"
+        "| mails | peak RSS MiB |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, code, r in rows:
