@@ -19,6 +19,7 @@ from . import recurring_invoice_payment
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import account_move_line
 from . import account_edi_xml_cii
 from . import account_move_send
 from . import ir_actions_report

@@ -3,6 +3,8 @@
 from odoo import models
 from odoo.tools import html2plaintext
 
+from ..tools.facturx_vat import get_fr_vat_exemption
+
 # BT-23, French CTC "cadre de facturation": deposit and other frames are not
 # issued by the subscription engine.
 FR_BUSINESS_PROCESS = {"goods": "B1", "services": "S1", "mixed": "M1"}
@@ -17,7 +19,14 @@ class AccountEdiXmlCii(models.AbstractModel):
     _inherit = "account.edi.xml.cii"
 
     def _export_invoice_vals(self, invoice):
-        vals = super()._export_invoice_vals(invoice)
+        builder = self
+        if invoice.l10n_fr_is_company_french:
+            # Which VAT category a 0 % tax falls in depends on what the
+            # invoice sells (see _get_tax_unece_codes).
+            builder = self.with_context(
+                fr_operation_nature=invoice.fr_operation_nature or "services"
+            )
+        vals = super(AccountEdiXmlCii, builder)._export_invoice_vals(invoice)
         if not invoice.l10n_fr_is_company_french:
             return vals
         company = invoice.company_id
@@ -56,7 +65,48 @@ class AccountEdiXmlCii(models.AbstractModel):
             if line.start_date and line.end_date:
                 line_vals["billing_start"] = line.start_date
                 line_vals["billing_end"] = line.end_date
+            self._set_fr_positive_prices(line_vals)
+        vals.update(self._get_fr_tax_currency_vals(invoice, vals))
+        vals["fr_not_subject_to_vat"] = any(
+            key.get("tax_category_code") == "O"
+            for key in vals["tax_details"]["tax_details"]
+        )
+        # Nothing to pay: no due date (BT-9) nor payment reference (BT-83).
+        vals["fr_nothing_due"] = invoice._is_fr_nothing_due()
         return vals
+
+    def _set_fr_positive_prices(self, line_vals):
+        """Item prices (BT-146, BT-148) are never negative (BR-27, BR-28,
+        BR-FR-DEC-03): a line that takes an amount off the document (a
+        discount, a credit on an invoice) has a negative quantity (BT-129)
+        and a positive price, and a credit note's line (Odoo stores it as
+        −1 × −54.00) has a positive quantity and price. The line's net
+        amount (BT-131) is unchanged."""
+        line = line_vals["line"]
+        if line_vals["price_subtotal_unit"] >= 0 and (
+            line_vals["gross_price_total_unit"] >= 0
+        ):
+            line_vals["fr_quantity"] = line.quantity
+            return
+        line_vals["fr_quantity"] = -line.quantity
+        for key in ("price_subtotal_unit", "gross_price_total_unit"):
+            line_vals[key] = -line_vals[key]
+        line_vals["price_discount_unit"] = -line_vals["price_discount_unit"]
+
+    def _get_fr_tax_currency_vals(self, invoice, vals):
+        """BR-FR-CO-12: an invoice in another currency than the euro gives
+        the VAT accounting currency (BT-6) and its total VAT in euros
+        (BT-111), at the rate the invoice was posted with (its journal
+        items' amounts in company currency)."""
+        company_currency = invoice.company_id.currency_id
+        if invoice.currency_id == company_currency:
+            return {}
+        return {
+            "fr_tax_currency": company_currency.name,
+            "fr_tax_total_company": company_currency.round(
+                vals["tax_details"]["tax_amount"]
+            ),
+        }
 
     def _export_invoice_constraints(self, invoice, vals):
         constraints = super()._export_invoice_constraints(invoice, vals)
@@ -134,22 +184,42 @@ class AccountEdiXmlCii(models.AbstractModel):
         company = tax.company_id if tax else self.env.company
         if company.country_code not in company._get_france_country_codes():
             return res
-        if company.fr_vat_franchise:
-            return {
-                "tax_category_code": "E",
-                "tax_exemption_reason_code": "VATEX-FR-FRANCHISE",
-                "tax_exemption_reason": "TVA non applicable, art. 293 B du CGI",
-            }
-        if (
-            res.get("tax_category_code") == "K"
-            and tax
-            and tax.tax_scope != "consu"
-            and customer.vat
-        ):
-            # Services to a company in another EU country: reverse charge.
-            return {
-                "tax_category_code": "AE",
-                "tax_exemption_reason_code": "VATEX-EU-AE",
-                "tax_exemption_reason": "Autoliquidation",
-            }
-        return res
+        exemption = get_fr_vat_exemption(
+            company, customer, tax, self.env.context.get("fr_operation_nature")
+        )
+        if not exemption:
+            return res
+        return {
+            "tax_category_code": exemption["category"],
+            "tax_exemption_reason_code": exemption["code"],
+            "tax_exemption_reason": self._get_fr_vat_exemption_reasons()[
+                exemption["key"]
+            ],
+        }
+
+    def _get_fr_vat_exemption_reasons(self):
+        """The legal basis of each case without VAT (BT-120), as the
+        invoice prints it (see ``tools/facturx_vat.py``)."""
+        return {
+            "franchise": self.env._("TVA non applicable, art. 293 B du CGI"),
+            "reverse_charge": self.env._("Autoliquidation"),
+            "intra_eu_goods": self.env._(
+                "Exonération de TVA, art. 262 ter I du CGI (livraison "
+                "intracommunautaire)"
+            ),
+            "export_goods": self.env._(
+                "Exonération de TVA, art. 262 I du CGI (exportation)"
+            ),
+            "export_services": self.env._(
+                "TVA non applicable, art. 259-1 du CGI (prestation de services "
+                "hors du champ de la TVA française)"
+            ),
+            "dom_goods": self.env._(
+                "Exonération de TVA, art. 262 I et 294 du CGI (expédition vers "
+                "un département d'outre-mer)"
+            ),
+            "dom_services": self.env._(
+                "TVA non applicable, art. 259-1 et 294 du CGI (prestation de "
+                "services hors du champ de la TVA métropolitaine)"
+            ),
+        }

@@ -1,18 +1,23 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import copy
+import re
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import float_repr, format_amount, format_date
 
 from ..tools.facturx_validation import validate_facturx
+from ..tools.facturx_vat import get_fr_vat_exemption_key
 
 # Legal cap of payment terms between professionals in France: 60 days from
 # the invoice date, or 45 days end of month.
 FR_MAX_PAYMENT_DAYS = 60
+# "TVA 5,5%", "VAT 5.5 %": the rate in a tax group's name.
+_RATE_IN_LABEL = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
 
 
 def _fr_latest_due_date(invoice_date):
@@ -236,32 +241,7 @@ class AccountMove(models.Model):
                     ),
                 )
             )
-        if company.fr_vat_franchise:
-            mentions.append(
-                ("franchise", self.env._("TVA non applicable, art. 293 B du CGI"))
-            )
-        elif self._is_fr_reverse_charge():
-            mentions.append(
-                (
-                    "reverse_charge",
-                    self.env._(
-                        "Autoliquidation: VAT due by the customer "
-                        "(art. 283-2 of the French tax code, art. 196 of "
-                        "directive 2006/112/EC)."
-                    ),
-                )
-            )
-        if (
-            company.fr_vat_on_debits
-            and not company.fr_vat_franchise
-            and self.fr_operation_nature in ("services", "mixed")
-        ):
-            mentions.append(
-                (
-                    "vat_on_debits",
-                    self.env._("Option pour le paiement de la taxe d'après les débits"),
-                )
-            )
+        mentions += self._get_fr_vat_mentions()
         if company.fr_late_payment_note:
             mentions.append(("late_payment", company.fr_late_payment_note))
         if company.fr_recovery_indemnity and partner.is_company:
@@ -278,6 +258,89 @@ class AccountMove(models.Model):
         if company.fr_early_payment_note:
             mentions.append(("early_payment", company.fr_early_payment_note))
         return mentions
+
+    def _get_fr_vat_mentions(self):
+        """Why the invoice bears no VAT (franchise, reverse charge,
+        exemption), and the option for VAT on debits: ``[(key, text)]``."""
+        self.ensure_one()
+        company = self.company_id
+        mentions = []
+        if company.fr_vat_franchise:
+            mentions.append(
+                ("franchise", self.env._("TVA non applicable, art. 293 B du CGI"))
+            )
+        elif self._is_fr_reverse_charge():
+            mentions.append(
+                (
+                    "reverse_charge",
+                    self.env._(
+                        "Autoliquidation: VAT due by the customer "
+                        "(art. 283-2 of the French tax code, art. 196 of "
+                        "directive 2006/112/EC)."
+                    ),
+                )
+            )
+        reasons = self.env["account.edi.xml.cii"]._get_fr_vat_exemption_reasons()
+        for key in self._get_fr_vat_exemption_keys():
+            if key not in ("franchise", "reverse_charge"):
+                mentions.append((f"vat_exemption_{key}", reasons[key]))
+        if (
+            company.fr_vat_on_debits
+            and not company.fr_vat_franchise
+            and self.fr_operation_nature in ("services", "mixed")
+        ):
+            mentions.append(
+                (
+                    "vat_on_debits",
+                    self.env._("Option pour le paiement de la taxe d'après les débits"),
+                )
+            )
+        return mentions
+
+    def _get_fr_vat_exemption_keys(self):
+        """Why lines of this invoice bear no VAT (keys of
+        ``tools/facturx_vat.py``), in the order of the lines."""
+        self.ensure_one()
+        keys = []
+        nature = self.fr_operation_nature or "services"
+        for tax in self.invoice_line_ids.tax_ids:
+            key = get_fr_vat_exemption_key(
+                self.company_id, self.commercial_partner_id, tax, nature
+            )
+            if key and key not in keys:
+                keys.append(key)
+        return keys
+
+    def _is_fr_nothing_due(self):
+        """A 0.00 invoice: no due date nor payment reference to print."""
+        self.ensure_one()
+        return self.currency_id.is_zero(self.amount_total)
+
+    def _format_fr_rate_label(self, label):
+        """``label`` with its rate written the language's way, a
+        non-breaking space before the per cent sign: "5,5 %" in French."""
+        lang = self.env["res.lang"]._get_data(code=self.env.lang or "en_US")
+        decimal_point = lang.decimal_point or "."
+
+        def rate(match):
+            value = float(match.group(1).replace(",", "."))
+            text = float_repr(value, 2).rstrip("0").rstrip(".")
+            return text.replace(".", decimal_point) + "\u00a0%"
+
+        return _RATE_IN_LABEL.sub(rate, label)
+
+    def _get_fr_report_tax_totals(self):
+        """Odoo's tax totals, each tax group's rate written as on the lines
+        (see ``account.move.line._get_fr_tax_labels``)."""
+        self.ensure_one()
+        tax_totals = self.tax_totals
+        if not tax_totals or not self.l10n_fr_is_company_french:
+            return tax_totals
+        tax_totals = copy.deepcopy(tax_totals)
+        for subtotal in tax_totals.get("subtotals", []):
+            for group in subtotal.get("tax_groups", []):
+                group["group_name"] = self._format_fr_rate_label(group["group_name"])
+        return tax_totals
 
     def _is_fr_reverse_charge(self):
         """Services to a company in another EU country, without French VAT."""

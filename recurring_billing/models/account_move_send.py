@@ -1,9 +1,18 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import models
-from odoo.tools import file_open
+from odoo import fields, models
 
-from ..tools.facturx_pdf import make_facturx_pdf
+from ..tools.facturx_pdf import (
+    FACTURX_FILENAME,
+    embedded_file_names,
+    fix_pdfa_detection,
+    is_pdfa,
+    make_facturx_pdfa,
+)
+
+# Odoo takes every PDF wkhtmltopdf renders for a PDF/A already, and then
+# leaves it a plain PDF: see tools/facturx_pdf.py.
+fix_pdfa_detection()
 
 
 class AccountMoveSend(models.AbstractModel):
@@ -50,32 +59,24 @@ class AccountMoveSend(models.AbstractModel):
             )
 
     def _hook_invoice_document_after_pdf_report_render(self, invoice, invoice_data):
-        pdf_values = invoice_data.get("pdf_attachment_values")
-        original = (
-            pdf_values["raw"]
-            if pdf_values and invoice_data.get("fr_facturx_xml")
-            else None
-        )
         super()._hook_invoice_document_after_pdf_report_render(invoice, invoice_data)
-        if not original or not original.startswith(b"%PDF"):
+        pdf_values = invoice_data.get("pdf_attachment_values")
+        xml_content = invoice_data.get("fr_facturx_xml")
+        if (
+            not pdf_values
+            or not xml_content
+            or not pdf_values["raw"].startswith(b"%PDF")
+        ):
             return
-        # Odoo embeds the XML but, with wkhtmltopdf's output, takes the PDF for
-        # a PDF/A already and leaves it as it is: build the PDF/A-3 instead.
-        with file_open("tools/data/files/sRGB2014.icc", mode="rb") as icc:
-            icc_profile = icc.read()
-        company = invoice.company_id
-        pdf_values["raw"] = make_facturx_pdf(
-            original,
-            invoice_data["fr_facturx_xml"],
-            icc_profile,
-            metadata={
-                "author": company.name,
-                "keywords": "Factur-X",
-                "title": invoice.name,
-                "subject": self.env._(
-                    "Invoice %(invoice)s of %(company)s",
-                    invoice=invoice.name,
-                    company=company.name,
-                ),
-            },
+        pdf = pdf_values["raw"]
+        if FACTURX_FILENAME in embedded_file_names(pdf) and is_pdfa(pdf):
+            # Odoo embedded the Factur-X and made the PDF/A-3 itself.
+            return
+        # Odoo made no PDF/A-3 of it: the e-invoicing format chosen for the
+        # customer is not Factur-X (Odoo then only attaches the XML), or the
+        # server runs tests (Odoo then skips both). Same writer, same steps.
+        metadata = self.env["ir.qweb"]._render(
+            "account_edi_ubl_cii.account_invoice_pdfa_3_facturx_metadata",
+            {"title": invoice.name, "date": fields.Date.context_today(self)},
         )
+        pdf_values["raw"] = make_facturx_pdfa(pdf, xml_content, metadata.encode())

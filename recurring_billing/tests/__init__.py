@@ -19,3 +19,4 @@ from . import test_portal_tour
 from . import test_kpi
 from . import test_kpi_access
 from . import test_automatic_payment
+from . import test_facturx_cases

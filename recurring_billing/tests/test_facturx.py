@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..tools.facturx_validation import validate_facturx
+from .pdfa import pdfa3_errors
 from .test_fr_invoice import FrenchInvoiceCommon
 
 NS = {
@@ -314,6 +315,8 @@ class TestFacturx(FrenchInvoiceCommon):
         xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
         self.assertIn(b"<pdfaid:part>3</pdfaid:part>", xmp)
         self.assertIn(b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>", xmp)
+        # What ISO 19005-3 asks of the file, beyond these markers.
+        self.assertEqual(pdfa3_errors(pdf), [])
 
     def test_invalid_facturx_is_not_sent_to_a_company(self):
         self.customer_be.email = False

@@ -7,6 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from ..tools import facturx_validation
 from ..tools.facturx_validation import (
     _address_space_limited,
     validate_facturx,
@@ -147,3 +148,32 @@ class TestFacturxValidation(RecurringBillingCommon):
         in_child = validate_facturx(xml, in_process=False)
         self.assertEqual(in_child, validate_facturx(xml, in_process=True))
         self.assertIn("BR-FR-10_BT-30", _ids(in_child["fr_ctc"]))
+
+    def test_one_long_lived_validator_per_process(self):
+        """Under Odoo's address space limit the schematrons run in one
+        validator process, started once and reused: its answers are those
+        of an in-process run."""
+        xml = _set_text(
+            self.invoice_xml,
+            "//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID",
+            "33417522100029",
+        )
+        validator = facturx_validation._validator
+        first = validate_facturx(xml, in_process=False)
+        pid = validator.process.pid
+        self.assertIn("BR-FR-10_BT-30", _ids(first["fr_ctc"]))
+        self.assertEqual(
+            validate_facturx(self.invoice_xml, in_process=False),
+            {"xsd": [], "en16931": [], "fr_ctc": []},
+        )
+        self.assertEqual(validate_facturx(xml, in_process=False), first)
+        self.assertEqual(validator.process.pid, pid)
+        # A validator that died is replaced at the next validation.
+        validator.process.kill()
+        validator.process.wait()
+        self.assertEqual(validate_facturx(xml, in_process=False), first)
+        self.assertNotEqual(validator.process.pid, pid)
+        with self.assertRaises(ValueError):
+            facturx_validation.validate_schematrons(
+                b"<not-closed>", ["en16931"], in_process=False
+            )

