@@ -469,9 +469,11 @@ class SaleOrder(models.Model):
                 "subscription_end_date": False,
                 "close_reason_id": False,
             }
-            if not order.next_invoice_date or order.next_invoice_date < today:
-                vals["next_invoice_date"] = today
-                vals["billing_anchor_day"] = anchor_day_of(today)
+            # From today, or from the end of what its invoices already bill.
+            restart = order._get_restart_date(today)
+            if not order.next_invoice_date or order.next_invoice_date < restart:
+                vals["next_invoice_date"] = restart
+                vals["billing_anchor_day"] = anchor_day_of(restart)
             was_closed = order.subscription_state == "closed"
             order.write(vals)
             # A closed fixed term starts a new term on the day it is reopened;
