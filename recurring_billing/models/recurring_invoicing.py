@@ -7,7 +7,8 @@ import psycopg2
 from psycopg2 import errors as pg_errors
 
 from odoo import api, models
-from odoo.tools import SQL
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -120,13 +121,32 @@ class RecurringInvoicing(models.AbstractModel):
                     )
             except CONTENTION_ERRORS:
                 raise
-            except pg_errors.UniqueViolation:
-                # Another run billed this period first: nothing is lost.
+            except (pg_errors.UniqueViolation, pg_errors.ExclusionViolation):
+                # The database refused to bill a day twice. The engine leaves
+                # out what is billed before inserting, so another run billed
+                # it meanwhile (then flagging fails on contention and the
+                # batch is retried) or the data changed under it: the
+                # subscription is flagged and leaves the job's domain, never
+                # retried forever. Nothing is lost.
                 _logger.info(
-                    "Subscription %s: period already invoiced by another run.",
+                    "Subscription %s: a day of its next period is already "
+                    "invoiced; flagged.",
                     subscription.id,
                 )
                 subscription.invalidate_recordset()
+                subscription._recurring_flag_error(
+                    UserError(
+                        self.env._(
+                            "The next period of subscription %(order)s (due on "
+                            "%(date)s) overlaps a period that another invoice "
+                            "already bills: nothing was billed twice. Check the "
+                            "next invoice date and the subscription's invoices, "
+                            "then retry.",
+                            order=subscription.name,
+                            date=format_date(self.env, subscription.next_invoice_date),
+                        )
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - isolate one bad record
                 # The traceback goes to the log for whoever debugs it; the
                 # user sees the reason on the subscription.

@@ -7,6 +7,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import format_date
 
+from ..tools import anchor_day_of
+
 # States in which the engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
 
@@ -41,16 +43,13 @@ class RecurringSubscriptionBilling(models.AbstractModel):
     def write(self, vals):
         # A next invoice date moved back (by hand, or set again on a
         # subscription that had none) must not bill again what is billed.
-        to_check = self.browse()
         if vals.get("next_invoice_date"):
             new_date = fields.Date.to_date(vals["next_invoice_date"])
-            to_check = self.filtered(
+            self.filtered(
                 lambda order: order.is_subscription
                 and (not order.next_invoice_date or new_date < order.next_invoice_date)
-            )
-        res = super().write(vals)
-        to_check._check_next_invoice_date_not_billed()
-        return res
+            )._check_next_invoice_date_not_billed(new_date)
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTION METHODS
@@ -516,12 +515,12 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             (end for _start, end, _move in self._get_billed_periods()), default=False
         )
 
-    def _check_next_invoice_date_not_billed(self):
-        """Refuse a next invoice date whose period an invoice already bills:
-        prepaid, the period starting on it; postpaid, the period ending the
-        day before."""
-        for order in self.filtered("next_invoice_date"):
-            day = order.next_invoice_date
+    def _check_next_invoice_date_not_billed(self, next_date):
+        """Refuse ``next_date`` as next invoice date when an invoice already
+        bills its period: prepaid, the period starting on it; postpaid, the
+        period ending the day before."""
+        for order in self:
+            day = next_date
             if order.recurring_invoicing_mode == "postpaid":
                 day -= timedelta(days=1)
             for start, end, move in order._get_billed_periods(day):
@@ -536,18 +535,38 @@ class RecurringSubscriptionBilling(models.AbstractModel):
                             start=format_date(self.env, start),
                             end=format_date(self.env, end),
                             invoice=move.name or move.display_name,
-                            date=format_date(self.env, order.next_invoice_date),
+                            date=format_date(self.env, next_date),
                         )
                     )
 
-    def _get_restart_date(self, today):
-        """First day a subscription reopened on ``today`` may bill: today, or
-        the day after the last day its invoices already bill."""
+    def _prepare_reopen_vals(self, today):
+        """Values that reopen this subscription on ``today``: it serves and
+        bills again from today, or from the day after the last day its
+        invoices already bill (reopened the day it closed, mid-period).
+        A subscription closing at period end goes on with its dates."""
         self.ensure_one()
+        vals = {
+            "subscription_state": "active",
+            "subscription_end_date": False,
+            "close_reason_id": False,
+        }
         billed_until = self._get_billed_until()
+        restart = today
         if billed_until and billed_until >= today:
-            return billed_until + timedelta(days=1)
-        return today
+            restart = billed_until + timedelta(days=1)
+        if self.next_invoice_date and self.next_invoice_date >= restart:
+            return vals
+        calendar = self.recurring_alignment == "calendar"
+        anchor = 1 if calendar else anchor_day_of(restart)
+        vals.update(billing_anchor_day=anchor, billing_resume_date=restart)
+        if self.recurring_invoicing_mode == "postpaid":
+            # Billed in arrears: the period that starts on the restart day.
+            vals["next_invoice_date"] = self.recurring_plan_id._next_boundary(
+                restart, anchor, calendar
+            )
+        else:
+            vals["next_invoice_date"] = restart
+        return vals
 
     def _get_unbilled_part(self, start, end, billed):
         """The part of ``start``-``end`` that the ``billed`` periods (see

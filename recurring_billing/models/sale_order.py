@@ -464,16 +464,7 @@ class SaleOrder(models.Model):
                     )
                 )
             today = order.company_id._get_today()
-            vals = {
-                "subscription_state": "active",
-                "subscription_end_date": False,
-                "close_reason_id": False,
-            }
-            # From today, or from the end of what its invoices already bill.
-            restart = order._get_restart_date(today)
-            if not order.next_invoice_date or order.next_invoice_date < restart:
-                vals["next_invoice_date"] = restart
-                vals["billing_anchor_day"] = anchor_day_of(restart)
+            vals = order._prepare_reopen_vals(today)
             was_closed = order.subscription_state == "closed"
             order.write(vals)
             # A closed fixed term starts a new term on the day it is reopened;

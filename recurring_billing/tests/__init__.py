@@ -13,3 +13,4 @@ from . import test_facturx_validation
 from . import test_roles
 from . import test_review_defects
 from . import test_pdf_rendering
+from . import test_overlap
