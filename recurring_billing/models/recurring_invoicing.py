@@ -15,6 +15,12 @@ _logger = logging.getLogger(__name__)
 # Contention (serialization failure, deadlock) or a lost connection says
 # nothing of a subscription: the cron rolls the batch back and runs it again.
 CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
+# The database's guards against a day billed twice (18.0.2's unique index
+# until a database is migrated, then the exclusion constraint).
+PERIOD_CONSTRAINTS = (
+    "account_move_subscription_period_excl",
+    "account_move_subscription_period_uniq",
+)
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -121,7 +127,12 @@ class RecurringInvoicing(models.AbstractModel):
                     )
             except CONTENTION_ERRORS:
                 raise
-            except (pg_errors.UniqueViolation, pg_errors.ExclusionViolation):
+            except (pg_errors.UniqueViolation, pg_errors.ExclusionViolation) as error:
+                if error.diag.constraint_name not in PERIOD_CONSTRAINTS:
+                    # An invoice number another worker took meanwhile
+                    # (account_move_unique_name): contention, not the
+                    # subscription's fault; the batch is run again.
+                    raise
                 # The database refused to bill a day twice. The engine leaves
                 # out what is billed before inserting, so another run billed
                 # it meanwhile (then flagging fails on contention and the
