@@ -494,6 +494,7 @@ class SaleOrder(models.Model):
         for order in self:
             if not order.partner_id:
                 raise UserError(self.env._("A subscription needs a customer."))
+            order._get_recurring_lines()._check_recurring_quantity()
             if not order._get_recurring_lines():
                 raise UserError(
                     self.env._(

@@ -15,3 +15,4 @@ from . import test_review_defects
 from . import test_pdf_rendering
 from . import test_overlap
 from . import test_issue_dating
+from . import test_bad_input
