@@ -428,7 +428,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         billed = None
         while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
             due_date = self.next_invoice_date
-            start, end = self._get_billing_period(due_date)[:2]
+            start, end, full_start, full_end = self._get_billing_period(due_date)
             end_date = self.subscription_end_date
             if end_date and start > end_date:
                 if end_date >= today:
@@ -460,7 +460,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
                     start,
                     end,
                     one_off_lines=not vals_list,
-                    full_period=self._get_billing_period(due_date)[2:],
+                    full_period=(full_start, full_end),
                 )
                 # Nothing to bill (a part of a period not prorated): no empty
                 # invoice.
