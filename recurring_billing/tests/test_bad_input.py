@@ -331,16 +331,19 @@ class TestConcurrentDuplicates(TransactionCase):
         :return: B's error, and the count of records matching ``vals`` stored
         """
         outcome = {}
+        # B's environment is made here: Odoo's test runner holds the registry
+        # lock that a new environment takes in another thread.
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        env_b = self._env(cr_b)
 
         def transaction_b():
-            with self._cursor() as cr:
+            with closing(cr_b):
                 try:
-                    with freeze_time("2025-01-15"):
-                        self._env(cr)[model].create(vals)
-                    cr.commit()  # pylint: disable=invalid-commit
+                    env_b[model].create(vals)
+                    cr_b.commit()  # pylint: disable=invalid-commit
                 except Exception as error:  # noqa: BLE001 - checked by the test
                     outcome["error"] = error
-                    cr.rollback()
+                    cr_b.rollback()
 
         with self._cursor() as cr_a:
             with freeze_time("2025-01-15"):

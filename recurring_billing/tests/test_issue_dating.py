@@ -238,23 +238,30 @@ class TestNumberingAcrossWorkers(TransactionCase):
         and connection, takes the next batch, and its numbers wait for A's:
         one unbroken sequence, in date order."""
         outcome = {"b": 0, "retries": 0}
+        # B's environments are made here: Odoo's test runner holds the
+        # registry lock that a new environment takes in another thread.
+        cursors_b = [db_connect(self.env.cr.dbname).cursor() for _call in range(5)]
+        envs_b = [self._env(cr) for cr in cursors_b]
 
         def worker_b():
             # As Odoo's cron runs a job: a call that meets contention (an
-            # invoice number A took meanwhile) is rolled back and run again.
+            # invoice number A took meanwhile) is rolled back and run again,
+            # in a new transaction.
             try:
-                for _call in range(5):
-                    try:
-                        with self._worker() as env:
+                for env in envs_b:
+                    with closing(env.cr):
+                        try:
                             moves = env["recurring.invoicing"]._cron_recurring_invoice(
                                 batch_size=3
                             )
-                    except (
-                        pg_errors.UniqueViolation,
-                        pg_errors.TransactionRollbackError,
-                    ):
-                        outcome["retries"] += 1
-                        continue
+                            env.cr.commit()  # pylint: disable=invalid-commit
+                        except (
+                            pg_errors.UniqueViolation,
+                            pg_errors.TransactionRollbackError,
+                        ):
+                            env.cr.rollback()
+                            outcome["retries"] += 1
+                            continue
                     outcome["b"] += len(moves)
                     if not moves:
                         break
@@ -273,6 +280,9 @@ class TestNumberingAcrossWorkers(TransactionCase):
                 thread.join(3)  # B works meanwhile, then waits for A's numbers
                 cr_a.commit()  # pylint: disable=invalid-commit
             thread.join(120)
+        for cr in cursors_b:
+            if not cr.closed:
+                cr.close()
         self.assertFalse(thread.is_alive(), "worker B never ended")
         self.assertNotIn("error", outcome)
         with self._worker(commit=False) as env:
