@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import copy
+import logging
 import re
 from datetime import timedelta
 
@@ -8,10 +9,76 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_repr, format_amount, format_date
+from odoo.tools import float_repr, format_amount, format_date, sql
 
 from ..tools.facturx_validation import validate_facturx
 from ..tools.facturx_vat import get_fr_vat_exemption_key
+
+_logger = logging.getLogger(__name__)
+
+SUBSCRIPTION_PERIOD_CONSTRAINT = "account_move_subscription_period_excl"
+
+
+def ensure_subscription_period_constraint(cr):
+    """No two live invoices of a subscription bill the same day: an exclusion
+    constraint on the subscription and the billed range of dates (both ends
+    included), which replaces the unique index on the period start of
+    version 18.0.2. Idempotent; an existing database whose invoices already
+    overlap keeps the old index and logs the invoices to correct."""
+    if sql.constraint_definition(cr, "account_move", SUBSCRIPTION_PERIOD_CONSTRAINT):
+        return
+    cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    cr.execute(
+        """
+        SELECT a.subscription_id, a.id, b.id
+          FROM account_move a
+          JOIN account_move b
+            ON b.subscription_id = a.subscription_id
+           AND b.id > a.id
+           AND b.move_type = 'out_invoice'
+           AND b.state != 'cancel'
+           AND daterange(b.subscription_period_start,
+                         b.subscription_period_end, '[]')
+            && daterange(a.subscription_period_start,
+                         a.subscription_period_end, '[]')
+         WHERE a.move_type = 'out_invoice'
+           AND a.state != 'cancel'
+           AND a.subscription_period_start IS NOT NULL
+           AND a.subscription_period_end IS NOT NULL
+         ORDER BY 1, 2, 3
+        """
+    )
+    overlaps = cr.fetchall()
+    if overlaps:
+        _logger.warning(
+            "Subscription invoices bill the same days twice (subscription, "
+            "invoice, invoice): %s. Cancel or credit the duplicates, then "
+            "update the module to enforce one invoice per day billed.",
+            overlaps,
+        )
+        return
+    cr.execute("DROP INDEX IF EXISTS account_move_subscription_period_uniq")
+    # The live invoices of a subscription's periods: customer invoices, draft
+    # or posted, that carry a billing period. Credit notes, cancelled invoices
+    # and the invoices of change orders (no period) are outside it.
+    cr.execute(
+        """
+        ALTER TABLE account_move
+          ADD CONSTRAINT account_move_subscription_period_excl
+          EXCLUDE USING gist (
+              subscription_id WITH =,
+              daterange(subscription_period_start, subscription_period_end, '[]')
+                  WITH &&
+          ) WHERE (
+              subscription_id IS NOT NULL
+              AND move_type = 'out_invoice'
+              AND state != 'cancel'
+              AND subscription_period_start IS NOT NULL
+              AND subscription_period_end IS NOT NULL
+          )
+        """
+    )
+
 
 # Legal cap of payment terms between professionals in France: 60 days from
 # the invoice date, or 45 days end of month.
@@ -93,17 +160,9 @@ class AccountMove(models.Model):
 
     def init(self):
         res = super().init()
-        # One live invoice per subscription and period, whatever runs the job
-        # and however often: the database, not Python, has the last word.
-        self.env.cr.execute(
-            """
-            CREATE UNIQUE INDEX IF NOT EXISTS account_move_subscription_period_uniq
-                ON account_move (subscription_id, subscription_period_start)
-             WHERE subscription_id IS NOT NULL
-               AND move_type = 'out_invoice'
-               AND state != 'cancel'
-            """
-        )
+        # No day of a subscription billed twice, whatever runs the job and
+        # however often: the database, not Python, has the last word.
+        ensure_subscription_period_constraint(self.env.cr)
         return res
 
     # ------------------------------------------------------------

@@ -75,6 +75,13 @@ class ProductTemplate(models.Model):
                 )
             product._check_recurring_tiers()
 
+    def write(self, vals):
+        records = self
+        if "recurring_tier_ids" in vals:
+            # Tiers replaced in one save are checked together, after it.
+            records = self.with_context(recurring_tiers_checked_by_product=True)
+        return super(ProductTemplate, records).write(vals)
+
     def _check_recurring_tiers(self):
         """Tiers must increase strictly, end with one open tier, and cost
         something or nothing, never less than nothing."""

@@ -12,7 +12,8 @@ from psycopg2 import errors as pg_errors
 
 import odoo
 from odoo import api, fields, models
-from odoo.tools import SQL, str2bool
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date, str2bool
 
 _logger = logging.getLogger(__name__)
 
@@ -52,6 +53,12 @@ def quiet_contention():
         yield
     finally:
         logger.removeFilter(quiet)
+# The database's guards against a day billed twice (18.0.2's unique index
+# until a database is migrated, then the exclusion constraint).
+PERIOD_CONSTRAINTS = (
+    "account_move_subscription_period_excl",
+    "account_move_subscription_period_uniq",
+)
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -270,13 +277,37 @@ class RecurringInvoicing(models.AbstractModel):
                     )
             except CONTENTION_ERRORS:
                 raise
-            except pg_errors.UniqueViolation:
-                # Another run billed this period first: nothing is lost.
+            except (pg_errors.UniqueViolation, pg_errors.ExclusionViolation) as error:
+                if error.diag.constraint_name not in PERIOD_CONSTRAINTS:
+                    # An invoice number another worker took meanwhile
+                    # (account_move_unique_name): contention, not the
+                    # subscription's fault; the batch is run again.
+                    raise
+                # The database refused to bill a day twice. The engine leaves
+                # out what is billed before inserting, so another run billed
+                # it meanwhile (then flagging fails on contention and the
+                # batch is retried) or the data changed under it: the
+                # subscription is flagged and leaves the job's domain, never
+                # retried forever. Nothing is lost.
                 _logger.info(
-                    "Subscription %s: period already invoiced by another run.",
+                    "Subscription %s: a day of its next period is already "
+                    "invoiced; flagged.",
                     subscription.id,
                 )
                 subscription.invalidate_recordset()
+                subscription._recurring_flag_error(
+                    UserError(
+                        self.env._(
+                            "The next period of subscription %(order)s (due on "
+                            "%(date)s) overlaps a period that another invoice "
+                            "already bills: nothing was billed twice. Check the "
+                            "next invoice date and the subscription's invoices, "
+                            "then retry.",
+                            order=subscription.name,
+                            date=format_date(self.env, subscription.next_invoice_date),
+                        )
+                    )
+                )
             except Exception as error:  # noqa: BLE001 - isolate one bad record
                 # The traceback goes to the log for whoever debugs it; the
                 # user sees the reason on the subscription.

@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class RecurringPriceTier(models.Model):
@@ -37,3 +38,35 @@ class RecurringPriceTier(models.Model):
     def _check_tiers(self):
         for product in self.product_tmpl_id:
             product._check_recurring_tiers()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_last_open_tier(self):
+        """The open tier prices every quantity above the others: a tiered
+        product without it would bill nothing for them. Replacing it in one
+        save of the product is checked by the product itself."""
+        if self.env.context.get("recurring_tiers_checked_by_product"):
+            return
+        for product in self.product_tmpl_id:
+            if product.recurring_pricing_model not in ("tiered", "volume"):
+                continue
+            remaining = product.recurring_tier_ids - self
+            if not remaining:
+                raise UserError(
+                    self.env._(
+                        "%(product)s is priced by tiers: its last tier cannot be "
+                        "deleted. Change its pricing model first.",
+                        product=product.display_name,
+                    )
+                )
+            if all(tier.up_to for tier in remaining):
+                last = max(remaining.mapped("up_to"))
+                raise UserError(
+                    self.env._(
+                        "The open tier of %(product)s cannot be deleted: "
+                        "quantities above %(last)s would no longer be priced. "
+                        "Give it an upper quantity, or leave the upper quantity "
+                        "of the tier below empty, in the same change.",
+                        product=product.display_name,
+                        last=last,
+                    )
+                )

@@ -1,7 +1,10 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from psycopg2 import errors as pg_errors
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import mute_logger
 
 
 class RecurringProductPrice(models.Model):
@@ -44,6 +47,38 @@ class RecurringProductPrice(models.Model):
             """
         )
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                prices = super().create(vals_list)
+                prices.flush_recordset()
+        except pg_errors.UniqueViolation as error:
+            raise self._get_duplicate_price_error(error) from None
+        return prices
+
+    def write(self, vals):
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                res = super().write(vals)
+                self.flush_recordset()
+        except pg_errors.UniqueViolation as error:
+            raise self._get_duplicate_price_error(error) from None
+        return res
+
+    def _get_duplicate_price_error(self, error):
+        """The database's refusal of a second price for a product and plan
+        (typed twice, or saved by two users at once), as a clear message;
+        the first price stays. Any other refusal as it is."""
+        if error.diag.constraint_name != "recurring_product_price_uniq":
+            return error
+        return ValidationError(
+            self.env._(
+                "This product already has a price on this plan (for this "
+                "company): change that price instead of adding another one."
+            )
+        )
 
     @api.constrains("price")
     def _check_price(self):

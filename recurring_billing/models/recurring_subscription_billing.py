@@ -2,9 +2,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
 
-from odoo import Command, api, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import format_date
+
+from ..tools import anchor_day_of
 
 # States in which the engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
@@ -32,6 +35,21 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         )
         for order in self:
             order.subscription_invoice_count = counts.get(order, 0)
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        # A next invoice date moved back (by hand, or set again on a
+        # subscription that had none) must not bill again what is billed.
+        if vals.get("next_invoice_date"):
+            new_date = fields.Date.to_date(vals["next_invoice_date"])
+            self.filtered(
+                lambda order: order.is_subscription
+                and (not order.next_invoice_date or new_date < order.next_invoice_date)
+            )._check_next_invoice_date_not_billed(new_date)
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTION METHODS
@@ -184,9 +202,16 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         period_end=None,
         one_off_lines=True,
         full_period=None,
+        issue_date=None,
     ):
-        """Values of a subscription invoice dated ``invoice_date``, lines
+        """Values of the subscription invoice due on ``invoice_date``, lines
         included, or ``None`` when it would have no line.
+
+        The invoice is dated ``issue_date``, the day it is issued: by default
+        the company's today, or the day due when that is later (a simulation
+        of the job in the future). A period caught up late is dated the day
+        it is billed, its billing period says which period it covers, and its
+        due date follows from its own date, never from a day already past.
 
         - With a period: the invoice of that billing period (regular or caught
           up), with the usage billed in arrears and, if ``one_off_lines``, the
@@ -262,14 +287,15 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             ]
         if final and not lines:
             return None
+        if not issue_date:
+            issue_date = max(invoice_date, self.company_id._get_today())
         vals = self._prepare_invoice()
         if not vals.get("invoice_payment_term_id"):
-            # Without payment terms Odoo would make a caught-up invoice due
-            # on the day it is created; it is due on its own date.
-            vals["invoice_date_due"] = invoice_date
+            # Without payment terms, due on the day it is issued.
+            vals["invoice_date_due"] = issue_date
         vals.update(
             {
-                "invoice_date": invoice_date,
+                "invoice_date": issue_date,
                 "subscription_id": self.id,
                 "invoice_line_ids": [Command.create(line_vals) for line_vals in lines],
             }
@@ -335,11 +361,16 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             start, end, full_start, full_end = self._get_billing_period(
                 self.next_invoice_date
             )
-            if start < pause_day:
+            start, end = self._get_unbilled_part(
+                start,
+                min(end, pause_day - timedelta(days=1)),
+                self._get_billed_periods(start),
+            )
+            if start <= end:
                 vals = self._prepare_recurring_invoice_vals(
                     pause_day,
                     start,
-                    min(end, pause_day - timedelta(days=1)),
+                    end,
                     one_off_lines=not vals_list,
                     full_period=(full_start, full_end),
                 )
@@ -370,11 +401,17 @@ class RecurringSubscriptionBilling(models.AbstractModel):
 
     def _prepare_final_usage_invoice_vals(self, end_date):
         """Values of the last invoice of a prepaid subscription that closes on
-        ``end_date`` (see :meth:`_prepare_recurring_invoice_vals`), or ``None``."""
+        ``end_date`` (see :meth:`_prepare_recurring_invoice_vals`), or ``None``.
+        Closed today, it is issued today; closed earlier, the day the job
+        bills it."""
         self.ensure_one()
         if self.recurring_invoicing_mode == "postpaid":
             return None
-        return self._prepare_recurring_invoice_vals(end_date + timedelta(days=1))
+        today = self.company_id._get_today()
+        return self._prepare_recurring_invoice_vals(
+            end_date + timedelta(days=1),
+            issue_date=today if end_date <= today else end_date + timedelta(days=1),
+        )
 
     def _recurring_prepare_due(self, today):
         """Renew, close and prepare the invoices of this subscription up to ``today``.
@@ -388,9 +425,10 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         self.ensure_one()
         template = self.sale_order_template_id
         vals_list = []
+        billed = None
         while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
             due_date = self.next_invoice_date
-            start, end = self._get_billing_period(due_date)[:2]
+            start, end, full_start, full_end = self._get_billing_period(due_date)
             end_date = self.subscription_end_date
             if end_date and start > end_date:
                 if end_date >= today:
@@ -410,18 +448,158 @@ class RecurringSubscriptionBilling(models.AbstractModel):
                 break
             if self.subscription_state == "trial":
                 self.subscription_state = "active"
-            vals = self._prepare_recurring_invoice_vals(
-                due_date, start, end, one_off_lines=not vals_list
-            )
-            # Nothing to bill (a part of a period not prorated): no empty invoice.
-            if vals["invoice_line_ids"]:
-                vals_list.append(vals)
+            if billed is None:
+                billed = self._get_billed_periods(start)
+            # What an invoice already bills (a subscription reopened, resumed
+            # or moved by hand) is not billed again: the period goes on from
+            # the end of it, the database refusing any overlap as last guard.
+            start, end = self._get_unbilled_part(start, end, billed)
+            if start <= end:
+                vals = self._prepare_recurring_invoice_vals(
+                    due_date,
+                    start,
+                    end,
+                    one_off_lines=not vals_list,
+                    full_period=(full_start, full_end),
+                )
+                # Nothing to bill (a part of a period not prorated): no empty
+                # invoice.
+                if vals["invoice_line_ids"]:
+                    vals_list.append(vals)
             # The invoice records the period; a tracking message per period in
             # the chatter would only repeat it. Manual changes stay tracked.
             self.with_context(
                 mail_notrack=True
             ).next_invoice_date = self._get_next_period_start(due_date)
         return vals_list
+
+    def _get_billed_periods(self, date_from=None):
+        """The periods this subscription's live invoices bill (draft or
+        posted, credit notes and cancelled invoices aside), ending on or after
+        ``date_from``, earliest first.
+
+        :return: ``[(start, end, invoice)]``
+        """
+        self.ensure_one()
+        if not self.id:
+            return []
+        domain = [
+            ("subscription_id", "=", self.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "!=", "cancel"),
+            ("subscription_period_start", "!=", False),
+            ("subscription_period_end", "!=", False),
+        ]
+        if date_from:
+            domain.append(("subscription_period_end", ">=", date_from))
+        # A guard, whatever the user may read: as superuser.
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search_fetch(
+                domain,
+                ["name", "subscription_period_start", "subscription_period_end"],
+                order="subscription_period_start, id",
+            )
+        )
+        return [
+            (move.subscription_period_start, move.subscription_period_end, move)
+            for move in moves
+        ]
+
+    def _get_billed_until(self):
+        """Last day billed by a live period invoice of this subscription, or
+        ``False``."""
+        self.ensure_one()
+        return max(
+            (end for _start, end, _move in self._get_billed_periods()), default=False
+        )
+
+    def _check_next_invoice_date_not_billed(self, next_date):
+        """Refuse ``next_date`` as next invoice date when an invoice already
+        bills its period: prepaid, the period starting on it; postpaid, the
+        period ending the day before."""
+        for order in self:
+            day = next_date
+            if order.recurring_invoicing_mode == "postpaid":
+                day -= timedelta(days=1)
+            for start, end, move in order._get_billed_periods(day):
+                if start <= day:
+                    raise ValidationError(
+                        self.env._(
+                            "Subscription %(order)s is already invoiced from "
+                            "%(start)s to %(end)s (%(invoice)s): a next invoice "
+                            "date of %(date)s would bill those days again. Choose "
+                            "a date after %(end)s.",
+                            order=order.name,
+                            start=format_date(self.env, start),
+                            end=format_date(self.env, end),
+                            invoice=move.name or move.display_name,
+                            date=format_date(self.env, next_date),
+                        )
+                    )
+
+    def _prepare_reopen_vals(self, today):
+        """Values that reopen this subscription on ``today``: it serves and
+        bills again from today, or from the day after the last day its
+        invoices already bill (reopened the day it closed, mid-period).
+        A subscription closing at period end goes on with its dates."""
+        self.ensure_one()
+        vals = {
+            "subscription_state": "active",
+            "subscription_end_date": False,
+            "close_reason_id": False,
+        }
+        billed_until = self._get_billed_until()
+        restart = today
+        if billed_until and billed_until >= today:
+            restart = billed_until + timedelta(days=1)
+        if self.next_invoice_date and self.next_invoice_date >= restart:
+            return vals
+        calendar = self.recurring_alignment == "calendar"
+        anchor = 1 if calendar else anchor_day_of(restart)
+        vals.update(billing_anchor_day=anchor, billing_resume_date=restart)
+        if self.recurring_invoicing_mode == "postpaid":
+            # Billed in arrears: the period that starts on the restart day.
+            vals["next_invoice_date"] = self.recurring_plan_id._next_boundary(
+                restart, anchor, calendar
+            )
+        else:
+            vals["next_invoice_date"] = restart
+        return vals
+
+    def _get_unbilled_part(self, start, end, billed):
+        """The part of ``start``-``end`` that the ``billed`` periods (see
+        :meth:`_get_billed_periods`) leave to bill: it starts after what is
+        billed at its beginning; an empty part starts after its end.
+
+        :raise UserError: when an invoice bills days inside the part, not at
+            its beginning: billing around it would bill those days twice or
+            leave a gap, so the period is left to a person
+        """
+        self.ensure_one()
+        for billed_start, billed_end, move in billed:
+            if billed_end < start or billed_start > end:
+                continue
+            if billed_start <= start:
+                start = billed_end + timedelta(days=1)
+                continue
+            raise UserError(
+                self.env._(
+                    "Subscription %(order)s cannot bill %(start)s to %(end)s: "
+                    "invoice %(invoice)s already bills %(billed_start)s to "
+                    "%(billed_end)s, inside that period. Set the next invoice "
+                    "date after %(billed_end)s, or cancel that invoice, then "
+                    "retry.",
+                    order=self.name,
+                    start=format_date(self.env, start),
+                    end=format_date(self.env, end),
+                    invoice=move.name or move.display_name,
+                    billed_start=format_date(self.env, billed_start),
+                    billed_end=format_date(self.env, billed_end),
+                )
+            )
+        return start, end
 
     def _recurring_invoice_due(self, today):
         """Renew, close and invoice this subscription up to ``today``.

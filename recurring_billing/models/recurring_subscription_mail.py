@@ -42,10 +42,29 @@ class RecurringSubscriptionMail(models.AbstractModel):
         never sent inside the business transaction that posts it."""
         self.ensure_one()
         record = self.with_user(SUPERUSER_ID) if self.env.su else self
+        author = record.env.user.partner_id
+        values = {}
+        if not author.email:
+            # A salesperson without an email address acts for the company:
+            # the email is sent in the company's name, from its address.
+            author = self.company_id.partner_id
+            # Both, or the composer computes neither (one compute sets both).
+            values = {"author_id": author.id, "email_from": author.email_formatted}
+        if not author.email:
+            # A note, which needs no sender address.
+            record._message_log(
+                body=self.env._(
+                    "The email “%(subject)s” was not sent: neither the user nor "
+                    "the company has an email address to send it from.",
+                    subject=mail_template.name,
+                )
+            )
+            return
         record.with_context(mail_notify_force_send=False).message_post_with_source(
             mail_template,
             email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
             subtype_xmlid="mail.mt_comment",
+            **values,
         )
 
     @api.model

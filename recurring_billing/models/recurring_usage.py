@@ -1,8 +1,10 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from psycopg2 import errors as pg_errors
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import format_date
+from odoo.tools import format_date, mute_logger
 
 
 class RecurringUsage(models.Model):
@@ -82,7 +84,27 @@ class RecurringUsage(models.Model):
         for vals in vals_list:
             self._check_quantity(vals)
         self._check_duplicate_references(vals_list)
-        return super().create(vals_list)
+        # The same reference sent by two transactions at once: the second
+        # waits for the first, then the database refuses it; its sender gets
+        # the message, not a raw error, and one usage is stored.
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                records = super().create(vals_list)
+                records.flush_recordset()
+        except pg_errors.UniqueViolation as error:
+            if error.diag.constraint_name != "recurring_usage_reference_uniq":
+                raise
+            references = [
+                vals["reference"] for vals in vals_list if vals.get("reference")
+            ]
+            raise ValidationError(
+                self.env._(
+                    "Usage reference %(reference)s is already recorded on this "
+                    "subscription: it is not recorded again.",
+                    reference=", ".join(references),
+                )
+            ) from None
+        return records
 
     def write(self, vals):
         self._check_quantity(vals)

@@ -467,14 +467,7 @@ class SaleOrder(models.Model):
                     )
                 )
             today = order.company_id._get_today()
-            vals = {
-                "subscription_state": "active",
-                "subscription_end_date": False,
-                "close_reason_id": False,
-            }
-            if not order.next_invoice_date or order.next_invoice_date < today:
-                vals["next_invoice_date"] = today
-                vals["billing_anchor_day"] = anchor_day_of(today)
+            vals = order._prepare_reopen_vals(today)
             was_closed = order.subscription_state == "closed"
             order.write(vals)
             # A closed fixed term starts a new term on the day it is reopened;
@@ -504,6 +497,7 @@ class SaleOrder(models.Model):
         for order in self:
             if not order.partner_id:
                 raise UserError(self.env._("A subscription needs a customer."))
+            order._get_recurring_lines()._check_recurring_quantity()
             if not order._get_recurring_lines():
                 raise UserError(
                     self.env._(

@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, models
+from odoo.exceptions import ValidationError
 from odoo.tools import format_amount, format_date, formatLang
 
 from ..tools import prorate, tier_bounds, tiered_split, volume_tier
@@ -36,6 +37,32 @@ class SaleOrderLine(models.Model):
         if self.order_id.recurring_plan_id and self.product_id.recurring_invoice:
             res = dict(res, recurring_plan_id=self.order_id.recurring_plan_id.id)
         return res
+
+    # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("product_uom_qty", "product_id", "order_id")
+    def _check_recurring_quantity(self):
+        """A subscription line bills its quantity every period: a negative
+        one would bill less than nothing, which the periods cannot invoice.
+        A discount is a discount, or a line with a negative price."""
+        for line in self:
+            if (
+                line.order_id.is_subscription
+                and line.product_id.recurring_invoice
+                and line.product_uom_qty < 0
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The quantity of %(product)s on subscription %(order)s "
+                        "cannot be negative (%(quantity)s): give a discount, or "
+                        "remove the line.",
+                        product=line.product_id.display_name,
+                        order=line.order_id.name,
+                        quantity=self._format_quantity(line.product_uom_qty),
+                    )
+                )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

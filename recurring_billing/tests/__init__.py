@@ -20,3 +20,6 @@ from . import test_kpi
 from . import test_kpi_access
 from . import test_automatic_payment
 from . import test_facturx_cases
+from . import test_overlap
+from . import test_issue_dating
+from . import test_bad_input

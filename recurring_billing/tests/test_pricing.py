@@ -184,7 +184,8 @@ class TestPricingModels(RecurringBillingCommon):
         # 6,000 - 1,000 included = 5,000 x 0.002 = 10.00, on a usage-only invoice.
         self.assertEqual(len(moves), 1)
         self.assertAmounts(moves, 10.0, 2.0, 12.0)
-        self.assertEqual(moves.invoice_date, date(2025, 4, 1))
+        # Issued the day the job bills it.
+        self.assertEqual(moves.invoice_date, date(2025, 4, 2))
         self.assertEqual(moves.invoice_line_ids.product_id, self.product_api)
         self.assertEqual(moves.invoice_line_ids.end_date, date(2025, 3, 31))
         self.assertEqual(moves.recurring_usage_ids.reference, "last-month")

@@ -65,9 +65,9 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertPeriods(
             moves,
             [
-                ("2025-01-31", "2025-01-31", "2025-02-27"),
-                ("2025-02-28", "2025-02-28", "2025-03-30"),
-                ("2025-03-31", "2025-03-31", "2025-04-29"),
+                ("2025-04-01", "2025-01-31", "2025-02-27"),
+                ("2025-04-01", "2025-02-28", "2025-03-30"),
+                ("2025-04-01", "2025-03-31", "2025-04-29"),
             ],
         )
         self.assertEqual(sub.next_invoice_date, date(2025, 4, 30))
@@ -75,24 +75,25 @@ class TestRecurringInvoicing(RecurringBillingCommon):
     def test_catch_up_three_missed_months_in_order(self):
         sub = self._create_subscription("2025-08-01")
         moves = self._run_engine("2025-11-15")
+        # Each caught-up invoice is dated the day it is issued; its billing
+        # period says which month it covers.
         self.assertPeriods(
             moves,
             [
-                ("2025-08-01", "2025-08-01", "2025-08-31"),
-                ("2025-09-01", "2025-09-01", "2025-09-30"),
-                ("2025-10-01", "2025-10-01", "2025-10-31"),
-                ("2025-11-01", "2025-11-01", "2025-11-30"),
+                ("2025-11-15", "2025-08-01", "2025-08-31"),
+                ("2025-11-15", "2025-09-01", "2025-09-30"),
+                ("2025-11-15", "2025-10-01", "2025-10-31"),
+                ("2025-11-15", "2025-11-01", "2025-11-30"),
             ],
         )
         # Sequence numbers follow the periods.
-        ordered = moves.sorted("invoice_date")
+        ordered = moves.sorted(lambda move: (move.invoice_date, move.id))
         self.assertEqual(ordered.mapped("name"), sorted(ordered.mapped("name")))
         self.assertEqual(sub.next_invoice_date, date(2025, 12, 1))
         self.assertEqual(sum(moves.mapped("amount_total")), 4 * 79.2)
-        # Each caught-up invoice is due on its own date, not on the day of the run.
-        self.assertEqual(
-            ordered.mapped("invoice_date_due"), ordered.mapped("invoice_date")
-        )
+        # Due from the day of issue (no payment terms: that day), not from a
+        # day already past.
+        self.assertEqual(ordered.mapped("invoice_date_due"), [date(2025, 11, 15)] * 4)
         self.assertEqual(sub.recurring_amount_untaxed, 66.0)
 
     def test_batch_numbers_invoices_in_date_order(self):
@@ -104,9 +105,15 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(len(moves.filtered(lambda m: m.subscription_id == early)), 3)
         self.assertEqual(len(moves.filtered(lambda m: m.subscription_id == late)), 2)
         self.assertEqual(set(moves.mapped("state")), {"posted"})
-        by_date = moves.sorted(lambda move: (move.invoice_date, move.id))
+        # All issued on the day of the run: numbers follow dates, unbroken.
+        by_number = moves.sorted("sequence_number")
         self.assertEqual(
-            [move.invoice_date for move in by_date],
+            [move.invoice_date for move in by_number], [date(2025, 10, 20)] * 5
+        )
+        numbers = by_number.mapped("sequence_number")
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + 5)))
+        self.assertEqual(
+            sorted(moves.mapped("subscription_period_start")),
             [
                 date(2025, 8, 1),
                 date(2025, 9, 1),
@@ -115,8 +122,6 @@ class TestRecurringInvoicing(RecurringBillingCommon):
                 date(2025, 10, 15),
             ],
         )
-        numbers = [move.sequence_number for move in by_date]
-        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + 5)))
         self.assertEqual(early.next_invoice_date, date(2025, 11, 1))
         self.assertEqual(late.next_invoice_date, date(2025, 11, 15))
         self.assertEqual(round(sum(moves.mapped("amount_total")), 2), 396.0)
@@ -230,11 +235,11 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertPeriods(
             moves,
             [
-                ("2025-04-21", "2025-04-21", "2025-04-30"),
+                ("2025-05-01", "2025-04-21", "2025-04-30"),
                 ("2025-05-01", "2025-05-01", "2025-05-31"),
             ],
         )
-        first, second = moves.sorted("invoice_date")
+        first, second = moves.sorted("subscription_period_start")
         # 10 days of 30: 30.00 x 10 / 30 = 10.00 excl. VAT.
         self.assertEqual(first.amount_untaxed, 10.0)
         self.assertEqual(first.amount_total, 12.0)
@@ -257,7 +262,7 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertPeriods(
             moves,
             [
-                ("2025-04-01", "2025-01-01", "2025-03-31"),
+                ("2025-07-01", "2025-01-01", "2025-03-31"),
                 ("2025-07-01", "2025-04-01", "2025-06-30"),
             ],
         )
@@ -415,7 +420,11 @@ class TestPlanPrices(RecurringBillingCommon):
         self.assertEqual(prices[tmpl].price, 280.0)
         prices = Price.search([("product_tmpl_id", "=", tmpl.id)])
         self.assertEqual(sorted(prices.mapped("price")), [280.0, 300.0])
-        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+        # The database's refusal, as a clear message.
+        with (
+            self.assertRaisesRegex(ValidationError, "already has a price on this plan"),
+            self.cr.savepoint(),
+        ):
             Price.create(
                 {
                     "product_tmpl_id": tmpl.id,

@@ -230,7 +230,8 @@ class TestRoles(RecurringBillingCommon):
                 {"date_until": "2025-03-15", "subscription_ids": [Command.set(sub.ids)]}
             )
         )
-        simulation.action_simulate()
+        with freeze_time("2025-01-15"):
+            simulation.action_simulate()
         self.assertEqual(set(simulation.line_ids.mapped("line_type")), {"invoice"})
         self.assertEqual(
             simulation.line_ids.mapped("invoice_date"),

@@ -2,6 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
@@ -23,7 +25,10 @@ class TestSimulation(RecurringBillingCommon):
                 "subscription_ids": [(6, 0, (monthly + short).ids)],
             }
         )
-        simulation.action_simulate()
+        # Run on 1 January: each invoice is dated the day the job would issue
+        # it, the day its period is due.
+        with freeze_time("2025-01-01"):
+            simulation.action_simulate()
 
         invoices = simulation.line_ids.filtered(
             lambda line: line.line_type == "invoice"
