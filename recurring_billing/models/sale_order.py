@@ -29,6 +29,7 @@ class SaleOrder(models.Model):
     _inherit = [
         "sale.order",
         "recurring.subscription.kpi",
+        "recurring.subscription.period",
         "recurring.subscription.billing",
         "recurring.subscription.change",
         "recurring.subscription.mail",
