@@ -4,6 +4,8 @@
 
 from datetime import date
 
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from odoo.addons.recurring_billing.tests.common import RecurringBillingCommon
@@ -14,24 +16,6 @@ class TestSubscriptionToDunningFlow(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Level = cls.env["recurring.dunning.level"]
-        cls.level_reminder, cls.level_retry, cls.level_suspend = Level.create(
-            [
-                {
-                    "name": "Reminder",
-                    "sequence": 1,
-                    "delay_days": 3,
-                    "action": "reminder",
-                },
-                {"name": "Retry", "sequence": 2, "delay_days": 10, "action": "retry"},
-                {
-                    "name": "Suspend",
-                    "sequence": 3,
-                    "delay_days": 20,
-                    "action": "suspend",
-                },
-            ]
-        )
         cls.stripe = (
             cls.env["payment.provider"]
             .sudo()
@@ -51,19 +35,24 @@ class TestSubscriptionToDunningFlow(RecurringBillingCommon):
         self.assertEqual(invoice.invoice_date_due, date(2025, 1, 1))
         self.assertEqual(invoice.amount_residual, 79.2)
 
+        # The default policy of customers paying by themselves: a reminder at
+        # D+3, a second notice at D+10, the suspension at D+20.
         expected = {
             date(2025, 1, 2): None,
-            date(2025, 1, 4): self.level_reminder,
-            date(2025, 1, 12): self.level_retry,
-            date(2025, 1, 25): self.level_suspend,
+            date(2025, 1, 4): "email",
+            date(2025, 1, 12): "email",
+            date(2025, 1, 25): "suspend",
         }
         self.assertFalse(sub._get_overdue_subscription_invoices(date(2025, 1, 1)))
-        for day, level in expected.items():
+        Run = self.env["recurring.dunning.run"]
+        for day, action in expected.items():
             overdue = sub._get_overdue_subscription_invoices(day)
             self.assertEqual(overdue, invoice)
-            self.assertEqual(
-                overdue._get_dunning_level(day), level or self.level_retry.browse()
-            )
+            with freeze_time(day):
+                while Run._cron_dunning():
+                    pass
+            self.assertEqual(invoice.dunning_last_step_id.action or None, action)
+        self.assertEqual(sub.subscription_state, "suspended")
 
         # The payment retry of that invoice is idempotent at Stripe: the same
         # attempt always sends the same key, the next attempt another one.
@@ -82,7 +71,8 @@ class TestSubscriptionToDunningFlow(RecurringBillingCommon):
             active_model="account.move", active_ids=invoice.ids
         ).create({"payment_date": "2025-01-26"})._create_payments()
         self.assertFalse(sub._get_overdue_subscription_invoices(date(2025, 1, 26)))
-        self.assertFalse(invoice._get_dunning_level(date(2025, 1, 26)))
+        self.assertEqual(invoice.dunning_state, "recovered")
+        self.assertEqual(sub.subscription_state, "active")
         invoice.invalidate_recordset(["message_ids"])
         self.assertIn(
             f"{self.company.name}: payment received for invoice {invoice.name}",

@@ -57,6 +57,12 @@ class RecurringSubscriptionBilling(models.AbstractModel):
     # BUSINESS METHODS: BILLING PERIODS
     # ------------------------------------------------------------
 
+    @api.model
+    def _get_billable_states(self):
+        """Subscription states in which periods are billed (a module adding a
+        state that keeps billing, such as a suspension, extends them)."""
+        return BILLABLE_STATES
+
     def _get_next_period_start(self, day):
         """Start of the billing period that follows the one containing ``day``,
         by the subscription's plan, anchor day and alignment."""
@@ -331,7 +337,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         that the periods its invoices show are the periods served."""
         self.ensure_one()
         vals_list = self._recurring_prepare_due(pause_day)
-        if self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+        if self.subscription_state in self._get_billable_states() and self.next_invoice_date:
             start, end, full_start, full_end = self._get_billing_period(
                 self.next_invoice_date
             )
@@ -388,7 +394,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         self.ensure_one()
         template = self.sale_order_template_id
         vals_list = []
-        while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+        while self.subscription_state in self._get_billable_states() and self.next_invoice_date:
             due_date = self.next_invoice_date
             start, end = self._get_billing_period(due_date)[:2]
             end_date = self.subscription_end_date
@@ -455,7 +461,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
                 [
                     ("is_subscription", "=", True),
                     ("state", "=", "sale"),
-                    ("subscription_state", "in", BILLABLE_STATES),
+                    ("subscription_state", "in", self._get_billable_states()),
                     ("next_invoice_date", "!=", False),
                     ("recurring_billing_error", "=", False),
                 ],
