@@ -29,7 +29,7 @@ class DunningController(http.Controller):
         the subscription (POST), signed by the link's token."""
         history = self._get_history(history_id, token)
         if not history:
-            return request.not_found()
+            raise request.not_found()
         subscription = history.subscription_id
         values = {
             "history": history,

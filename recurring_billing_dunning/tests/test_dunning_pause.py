@@ -80,7 +80,7 @@ class TestDunningPauseLink(RecurringDunningCommon, HttpCase):
         self.assertIn("dunning_pause_confirm", page.text)
         self.assertEqual(subscription.subscription_state, "suspended")
 
-        done = self.url_open(path, data={})
+        done = self.url_open(path, data={"confirm": "1"})
         self.assertEqual(done.status_code, 200)
         self.assertIn("dunning_pause_done", done.text)
         self.env.invalidate_all()
