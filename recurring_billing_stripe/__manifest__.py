@@ -4,7 +4,7 @@
     "name": "Recurring Billing - Stripe",
     "summary": "Pay subscription invoices automatically with saved Stripe "
     "payment methods",
-    "version": "18.0.2.0.0",
+    "version": "18.0.1.0.0",
     "development_status": "Alpha",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/recurring-billing/recurring-billing",
@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
         "data/mail_template_data.xml",
+        "data/cii_facturx_templates.xml",
         "views/recurring_stripe_event_views.xml",
         "views/payment_provider_views.xml",
         "views/menus.xml",

@@ -106,7 +106,7 @@ class PaymentTransaction(models.Model):
         payment the customer made online with a new saved payment method
         replace the one of the subscription (Odoo pays and reconciles the
         invoice in ``super()``)."""
-        super()._post_process()
+        res = super()._post_process()
         for tx in self.filtered("recurring_invoice_id"):
             tx.recurring_invoice_id._recurring_record_charge_outcome(tx)
         self.filtered(
@@ -115,6 +115,7 @@ class PaymentTransaction(models.Model):
             and not tx.recurring_invoice_id
             and tx.operation != "offline"
         )._recurring_replace_subscription_tokens()
+        return res
 
     def _recurring_replace_subscription_tokens(self):
         """The customer paid an invoice of a subscription online and saved the
@@ -138,7 +139,9 @@ class PaymentTransaction(models.Model):
                         ("company_id", "=", token.company_id.id),
                         ("subscription_state", "not in", ("closed", "draft")),
                     ]
-                ).filtered(lambda sub, token=token: sub._recurring_token_outdated(token))
+                ).filtered(
+                    lambda sub, token=token: sub._recurring_token_outdated(token)
+                )
             else:
                 subscriptions = tx.invoice_ids.subscription_id
             for subscription in subscriptions:

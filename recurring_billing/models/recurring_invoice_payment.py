@@ -279,7 +279,9 @@ class RecurringInvoicePayment(models.AbstractModel):
 
     def _recurring_skip(self, reason):
         self.ensure_one()
-        self.write({"recurring_charge_state": "skipped", "recurring_charge_message": reason})
+        self.write(
+            {"recurring_charge_state": "skipped", "recurring_charge_message": reason}
+        )
         self.sudo().message_post(
             body=self.env._("Not charged automatically: %(reason)s", reason=reason)
         )

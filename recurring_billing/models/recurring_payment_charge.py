@@ -65,7 +65,9 @@ class RecurringPaymentCharge(models.AbstractModel):
         """Select and lock, in one query, up to ``batch_size`` invoices of
         ``domain`` that no other worker holds, oldest first."""
         Move = self.env["account.move"]
-        query = Move._search(domain, order="recurring_charge_date, id", limit=batch_size)
+        query = Move._search(
+            domain, order="recurring_charge_date, id", limit=batch_size
+        )
         rows = self.env.execute_query(
             SQL(
                 "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",

@@ -98,7 +98,9 @@ class TestAutomaticPayment(RecurringPaymentCommon):
             first = Charge._lock_batch(Charge._get_invoices_to_charge_domain(), 2)
             self.assertEqual(len(first), 2)
             self.assertEqual(first.subscription_id, first.subscription_id)
-            self.assertTrue(set(first.subscription_id.ids) <= {s.id for s in subscriptions})
+            self.assertTrue(
+                set(first.subscription_id.ids) <= {s.id for s in subscriptions}
+            )
 
     def test_succeeded_charge_pays_and_reconciles_the_invoice(self):
         subscription = self._create_charged_subscription()
@@ -165,9 +167,7 @@ class TestAutomaticPayment(RecurringPaymentCommon):
         invoice = self._invoice(self._create_charged_subscription())
         self._charge()
 
-        tx = self._fail(
-            invoice, "Your card has expired.", error_code="expired_card"
-        )
+        tx = self._fail(invoice, "Your card has expired.", error_code="expired_card")
 
         self.assertEqual(tx.failure_class, "hard")
         message = self._messages_with_subject(invoice, "payment method was refused")
@@ -190,7 +190,9 @@ class TestAutomaticPayment(RecurringPaymentCommon):
         self.assertEqual(len(message), 1)
         self.assertIn(invoice.get_portal_url(), message.body)
         self.assertIn("access_token=", message.body)
-        self.assertIn(self.customer.partner_share and self.customer, message.partner_ids)
+        self.assertIn(
+            self.customer.partner_share and self.customer, message.partner_ids
+        )
 
     def test_retry_after_failure_is_a_new_transaction(self):
         invoice = self._invoice(self._create_charged_subscription())
@@ -238,9 +240,7 @@ class TestAutomaticPayment(RecurringPaymentCommon):
         self.assertFalse(txs, "Nothing may be charged.")
         self.assertEqual(invoice.recurring_charge_state, "skipped")
         self.assertIn(reason, invoice.recurring_charge_message)
-        self.assertEqual(
-            bool(self._activities(invoice.subscription_id)), handed_over
-        )
+        self.assertEqual(bool(self._activities(invoice.subscription_id)), handed_over)
 
     def test_no_token_is_skipped_with_the_reason(self):
         invoice = self._invoice(
@@ -429,9 +429,7 @@ class TestAutomaticPayment(RecurringPaymentCommon):
         invoice.with_user(billing).action_recurring_charge_now()
 
         self.assertEqual(len(invoice.recurring_charge_ids), 1)
-        self.assertEqual(
-            invoice.with_user(billing).recurring_charge_state, "pending"
-        )
+        self.assertEqual(invoice.with_user(billing).recurring_charge_state, "pending")
         self.assertEqual(
             subscription.with_user(salesman).recurring_last_charge_state, "draft"
         )

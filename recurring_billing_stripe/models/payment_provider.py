@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.payment_stripe import utils as stripe_utils
 
@@ -48,6 +48,7 @@ class PaymentProvider(models.Model):
                 else False
             )
 
+    @api.depends("code", "state", "stripe_webhook_secret")
     def _compute_recurring_stripe_config_error(self):
         for provider in self:
             provider.recurring_stripe_config_error = (

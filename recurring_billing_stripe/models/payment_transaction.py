@@ -66,7 +66,9 @@ class PaymentTransaction(models.Model):
         if not token:
             return
         setup_intent = notification_data.get("setup_intent") or {}
-        mandate = setup_intent.get("mandate") if isinstance(setup_intent, dict) else None
+        mandate = (
+            setup_intent.get("mandate") if isinstance(setup_intent, dict) else None
+        )
         if isinstance(mandate, dict):
             mandate = mandate.get("id")
         if mandate and not token.stripe_mandate:

@@ -206,7 +206,9 @@ class RecurringStripeEvent(models.Model):
 
     def _process_payment_method_event(self, payment_method):
         """A card network renewed or changed a saved card: update its token."""
-        tokens = self._find_tokens([("stripe_payment_method", "=", payment_method["id"])])
+        tokens = self._find_tokens(
+            [("stripe_payment_method", "=", payment_method["id"])]
+        )
         if not tokens:
             return False
         current = self._stripe_get(f"payment_methods/{payment_method['id']}")
@@ -241,7 +243,9 @@ class RecurringStripeEvent(models.Model):
         if not tokens:
             return False
         subscriptions = tokens.subscription_ids
-        subscriptions.write({"recurring_payment_mode": "manual", "payment_token_id": False})
+        subscriptions.write(
+            {"recurring_payment_mode": "manual", "payment_token_id": False}
+        )
         tokens.write({"active": False})
         mail_template = self.env.ref(
             "recurring_billing_stripe.mail_template_mandate_revoked",
@@ -289,6 +293,8 @@ class RecurringStripeEvent(models.Model):
                     intent=intent,
                     dispute=dispute.get("id"),
                 ),
-                user_id=(accountants[:1] or invoice.invoice_user_id or self.env.user).id,
+                user_id=(
+                    accountants[:1] or invoice.invoice_user_id or self.env.user
+                ).id,
             )
         return True

@@ -1,100 +1,30 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import copy
+import hashlib
+import hmac
 import json
-import logging
+import time
 from contextlib import contextmanager
+from unittest.mock import patch
 
-import stripe
-from requests.structures import CaseInsensitiveDict
+from odoo import Command
 
+from odoo.addons.payment_stripe.models.payment_provider import (
+    PaymentProvider as StripeProvider,
+)
 from odoo.addons.payment_stripe.tests.common import StripeCommon
+from odoo.addons.recurring_billing.tests.payment_common import RecurringPaymentCommon
 
-from ..const import HTTP_CLIENT_CLASS_CONTEXT_KEY
+from . import stripe_bodies
 
-
-class FakeStripeHTTPClient(stripe.HTTPClient):
-    """The network edge of the Stripe SDK, replaced for tests.
-
-    Do not use this class directly: `make_fake_http_client_class` gives each
-    test its own subclass, whose class attributes record what the SDK sent
-    (`sent_requests`), the timeout each instance was built with (`timeouts`)
-    and hold the answers to give, in order (`answers`, the last one repeats).
-    """
-
-    name = "recurring_billing_fake"
-    sent_requests = None
-    timeouts = None
-    answers = None
-
-    def __init__(self, timeout=None, **kwargs):
-        super().__init__(**kwargs)
-        type(self).timeouts.append(timeout)
-
-    def _sleep_time_seconds(self, num_retries):
-        return 0  # Retry at once: the retry count is what is tested.
-
-    def request(self, method, url, headers, post_data=None):
-        type(self).sent_requests.append(
-            {
-                "method": method,
-                "url": url,
-                "headers": dict(headers or {}),
-                "post_data": post_data,
-            }
-        )
-        answers = type(self).answers
-        status, body = answers.pop(0) if len(answers) > 1 else answers[0]
-        return (
-            json.dumps(body),
-            status,
-            CaseInsensitiveDict({"Request-Id": "req_test"}),
-        )
-
-    def request_stream(self, method, url, headers, post_data=None):
-        raise NotImplementedError()
-
-    def close(self):
-        pass
-
-
-def make_fake_http_client_class(*answers):
-    """Return a new `FakeStripeHTTPClient` subclass answering `answers`.
-
-    :param answers: (HTTP status, JSON body) tuples.
-    """
-    return type(
-        "FakeStripeHTTPClient",
-        (FakeStripeHTTPClient,),
-        {"sent_requests": [], "timeouts": [], "answers": list(answers)},
-    )
-
-
-@contextmanager
-def capture_logs(*logger_names):
-    """Collect every record, down to DEBUG, of the given loggers."""
-    records = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append
-    loggers = [logging.getLogger(name) for name in logger_names]
-    saved = [(logger.level, logger.propagate) for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate = False
-    try:
-        yield records
-    finally:
-        for logger, (level, propagate) in zip(loggers, saved, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
-            logger.propagate = propagate
+WEBHOOK_SECRET = "whsec_vG1fL6CMUouQ7cObF2VJprLVXT5jBLxB"
 
 
 class RecurringStripeCommon(StripeCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.secret_key = cls.stripe.sudo().stripe_secret_key
         cls.payment_intent = {
             "id": "pi_3PtestRecurring0001",
             "object": "payment_intent",
@@ -103,11 +33,105 @@ class RecurringStripeCommon(StripeCommon):
             "status": "succeeded",
         }
 
-    def _fake_provider(self, *answers):
-        """Return the Stripe provider talking to a fake Stripe answering
-        `answers`, and the fake HTTP client class to inspect."""
-        client_class = make_fake_http_client_class(*answers)
-        provider = self.stripe.with_context(
-            **{HTTP_CLIENT_CLASS_CONTEXT_KEY: client_class}
+
+@contextmanager
+def stripe_answers(*answers):
+    """Replace Stripe's network edge (``payment_stripe``'s request helper, as
+    ``payment_stripe/tests/test_stripe.py`` does) with ``answers``, given in
+    order (the last one repeats): a dict, or a function of the endpoint.
+
+    :return: the list of the requests made, as dicts
+    """
+    calls = []
+    answers = list(answers)
+
+    def fake_stripe_make_request(
+        provider,
+        endpoint,
+        payload=None,
+        method="POST",
+        offline=False,
+        idempotency_key=None,
+    ):
+        calls.append(
+            {
+                "provider": provider,
+                "endpoint": endpoint,
+                "payload": payload,
+                "method": method,
+                "offline": offline,
+                "idempotency_key": idempotency_key,
+            }
         )
-        return provider, client_class
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if callable(answer):
+            answer = answer(endpoint)
+        return copy.deepcopy(answer)
+
+    with patch.object(StripeProvider, "_stripe_make_request", fake_stripe_make_request):
+        yield calls
+
+
+def sign(payload, secret=WEBHOOK_SECRET, timestamp=None):
+    """The ``Stripe-Signature`` header Stripe sends with ``payload``."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = hmac.new(
+        secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"t={timestamp},v1={signature}"
+
+
+class RecurringStripePaymentCommon(RecurringPaymentCommon):
+    """A Stripe provider (test keys, webhook secret) in the subscription
+    company, with the customer's saved card and SEPA mandate."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.method_card_stripe = cls.env.ref("payment.payment_method_card")
+        cls.method_sepa = cls.env.ref("payment.payment_method_sepa_direct_debit")
+        base = (
+            cls.env["payment.provider"]
+            .sudo()
+            .search([("code", "=", "stripe")], limit=1)
+        )
+        cls.stripe = base.copy(
+            {
+                "name": "Stripe",
+                "company_id": cls.company.id,
+                "journal_id": cls.bank_journal.id,
+            }
+        ).sudo(False)
+        cls.stripe.write(
+            {
+                "state": "test",
+                "stripe_secret_key": "sk_test_KJtHgNwt2KS3xM7QJPr4O5E8",
+                "stripe_publishable_key": "pk_test_QSPnimmb4ZhtkEy3Uhdm4S6J",
+                "stripe_webhook_secret": WEBHOOK_SECRET,
+                "allow_tokenization": True,
+            }
+        )
+        methods = cls.method_card_stripe + cls.method_sepa
+        methods.write({"provider_ids": [Command.link(cls.stripe.id)]})
+        methods.write({"active": True})
+        cls.card_token = cls._create_token(
+            provider=cls.stripe,
+            payment_method_id=cls.method_card_stripe.id,
+            provider_ref=stripe_bodies.CUSTOMER,
+            stripe_payment_method=stripe_bodies.CARD_PM,
+        )
+        cls.sepa_token = cls._create_token(
+            provider=cls.stripe,
+            payment_method_id=cls.method_sepa.id,
+            payment_details="3000",
+            provider_ref=stripe_bodies.CUSTOMER,
+            stripe_payment_method=stripe_bodies.SEPA_PM,
+        )
+
+    def _stripe_subscription_invoice(self, token=None):
+        subscription = self._create_charged_subscription(token=token or self.card_token)
+        return self._invoice(subscription)
+
+    @staticmethod
+    def _json(data):
+        return json.dumps(data)

@@ -1,9 +1,9 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import json
 from datetime import datetime
 
 import psycopg2
+import stripe
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, ValidationError
@@ -43,6 +43,8 @@ class TestStripeEvent(RecurringStripeCommon):
                     "received_datetime": datetime(2026, 1, 15, 10, 30),
                     "state": "received",
                     "error_message": False,
+                    "object_id": "pi_3PtestRecurring0001",
+                    "created_datetime": datetime(2026, 1, 1, 0, 0),
                 }
             ],
         )
@@ -66,10 +68,7 @@ class TestStripeEvent(RecurringStripeCommon):
         self.assertEqual(again.state, "processed")
 
     def test_record_event_parsed_by_the_sdk(self):
-        client = self.stripe._recurring_stripe_client()
-        stripe_event = client.construct_event_without_verification(
-            json.dumps(self.event_payload)
-        )
+        stripe_event = stripe.Event.construct_from(self.event_payload, None)
 
         event = self.Event._record_event(self.stripe, stripe_event)
 

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+"""Benchmark: automatic payment of N posted subscription invoices.
+
+    python3 benchmarks/bench_automatic_payment.py --template DB --db NEW_DB
+        [--n 1000] [--batch-size 100] [--keep]
+
+--template is a database where recurring_billing_stripe is installed (e.g. the
+one `python3 tasks.py test` or `demo` made); it is copied to --db (dropped at
+the end unless --keep). In the copy, not timed: a Stripe provider in test
+mode, N customers each with a saved card, N subscriptions of a template
+charged automatically, and N posted invoices of 79.20 (one per subscription).
+
+Timed: `recurring.payment.charge._cron_charge_invoices(batch_size)` called
+until nothing is left to charge, with a commit after each call (as the cron
+framework does). Each charge goes the whole offline path of Odoo's payment
+stack: `payment.transaction` (operation offline, token, invoice), reference,
+payment_stripe's PaymentIntent payload and idempotency key, the answer's
+processing, then Odoo's post-processing (account.payment posted and
+reconciled, invoice paid, "payment received" email queued). Only Stripe's
+network edge (`_stripe_make_request`) is replaced, by a PaymentIntent
+`succeeded` shaped as Stripe's API reference shows it.
+
+Printed: invoices charged per second and SQL queries per charge (the queries
+of the cursor during the timed section divided by N). Checked: N transactions
+done, N invoices paid, one transaction per invoice.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from unittest.mock import patch
+
+ROOT = Path(__file__).resolve().parent.parent
+ODOO_ADDONS = None
+
+
+def run_odoo(args):
+    import odoo
+    from odoo.tools import config
+
+    addons = [str(ROOT), str(Path(odoo.__file__).parent / "addons")]
+    config.parse_config(
+        [
+            f"--database={args.db}",
+            f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
+            f"--db_port={os.environ.get('PGPORT', '5432')}",
+            f"--db_user={os.environ.get('PGUSER', 'root')}",
+            f"--addons-path={','.join(addons)}",
+            "--log-level=warn",
+        ]
+    )
+    return odoo
+
+
+def setup(env, n):
+    """Customers, cards, subscriptions and posted invoices (not timed)."""
+    from odoo import Command
+
+    company = env.company
+    company.recurring_test_charges = True
+    eur = env.ref("base.EUR")
+    if company.currency_id != eur:
+        eur.active = True
+    journal = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    )
+    card = env.ref("payment.payment_method_card")
+    stripe = env["payment.provider"].search(
+        [("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1
+    )
+    stripe.write(
+        {
+            "state": "test",
+            "stripe_secret_key": "sk_test_bench",
+            "stripe_publishable_key": "pk_test_bench",
+            "stripe_webhook_secret": "whsec_bench",
+            "journal_id": journal.id,
+            "allow_tokenization": True,
+        }
+    )
+    card.write({"provider_ids": [Command.link(stripe.id)]})
+    card.active = True
+    plan = env["recurring.plan"].create(
+        {
+            "name": "Bench monthly",
+            "billing_period_value": 1,
+            "billing_period_unit": "month",
+        }
+    )
+    product = env["product.product"].create(
+        {
+            "name": "Bench hosting",
+            "type": "service",
+            "list_price": 66.0,
+            "taxes_id": [Command.clear()],
+        }
+    )
+    template = env["sale.order.template"].create(
+        {"name": "Bench charged", "plan_id": plan.id, "auto_charge": True}
+    )
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Bench customer {i:05d}", "email": f"c{i}@bench.example"}
+            for i in range(n)
+        ]
+    )
+    tokens = env["payment.token"].create(
+        [
+            {
+                "provider_id": stripe.id,
+                "payment_method_id": card.id,
+                "payment_details": "4242",
+                "partner_id": partner.id,
+                "provider_ref": f"cus_bench{partner.id}",
+                "stripe_payment_method": f"pm_bench{partner.id}",
+            }
+            for partner in partners
+        ]
+    )
+    orders = env["sale.order"].create(
+        [
+            {
+                "partner_id": partner.id,
+                "sale_order_template_id": template.id,
+                "payment_token_id": token.id,
+                "order_line": [Command.create({"product_id": product.id})],
+            }
+            for partner, token in zip(partners, tokens, strict=True)
+        ]
+    )
+    today = company._get_today()
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": order.partner_id.id,
+                "subscription_id": order.id,
+                "subscription_period_start": today,
+                "invoice_date": today,
+                "currency_id": company.currency_id.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "quantity": 1,
+                            "price_unit": 79.20,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+            for order in orders
+        ]
+    )
+    invoices.action_post()
+    assert set(invoices.mapped("recurring_charge_state")) == {"to_charge"}, set(
+        invoices.mapped("recurring_charge_state")
+    )
+    return invoices
+
+
+def fake_stripe(provider, endpoint, payload=None, method="POST", **kwargs):
+    """Stripe's answer to a confirmed off-session PaymentIntent: succeeded."""
+    amount = payload["amount"]
+    return {
+        "id": f"pi_bench_{payload['description']}",
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount,
+        "capture_method": "automatic",
+        "charges": {"object": "list", "data": [], "has_more": False},
+        "currency": payload["currency"],
+        "customer": payload["customer"],
+        "description": payload["description"],
+        "last_payment_error": None,
+        "livemode": False,
+        "payment_method": {
+            "id": payload["payment_method"],
+            "object": "payment_method",
+            "type": "card",
+            "card": {
+                "brand": "visa",
+                "exp_month": 8,
+                "exp_year": 2030,
+                "last4": "4242",
+            },
+        },
+        "status": "succeeded",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--template", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile, top 25")
+    args = parser.parse_args()
+    pg = [
+        "-h",
+        os.environ.get("PGHOST", "127.0.0.1"),
+        "-U",
+        os.environ.get("PGUSER", "root"),
+    ]
+    subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=True)
+    subprocess.run(["createdb", *pg, "-T", args.template, args.db], check=True)
+    odoo = run_odoo(args)
+    from odoo.addons.payment_stripe.models.payment_provider import (
+        PaymentProvider as StripeProvider,
+    )
+
+    registry = odoo.modules.registry.Registry(args.db)
+    try:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            started = time.perf_counter()
+            invoices = setup(env, args.n)
+            cr.commit()
+            setup_time = time.perf_counter() - started
+            print(f"setup: {args.n} posted invoices in {setup_time:.1f} s")
+            Charge = env["recurring.payment.charge"]
+            calls = 0
+            with patch.object(StripeProvider, "_stripe_make_request", fake_stripe):
+                queries_before = cr.sql_log_count
+                profiler = None
+                if args.profile:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                started = time.perf_counter()
+                while True:
+                    charged = Charge._cron_charge_invoices(batch_size=args.batch_size)
+                    cr.commit()
+                    calls += 1
+                    if not charged:
+                        break
+                elapsed = time.perf_counter() - started
+                queries = cr.sql_log_count - queries_before
+                if profiler:
+                    import pstats
+
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            env.invalidate_all()
+            txs = env["payment.transaction"].search(
+                [("recurring_invoice_id", "in", invoices.ids)]
+            )
+            paid = invoices.filtered(
+                lambda m: m.payment_state in ("paid", "in_payment")
+            )
+            assert len(txs) == args.n, len(txs)
+            assert set(txs.mapped("state")) == {"done"}, set(txs.mapped("state"))
+            assert len(paid) == args.n, len(paid)
+            print(
+                f"os.cpu_count() = {os.cpu_count()} (shared machine: figures are noisy)"
+            )
+            print(f"charged {args.n} invoices in {elapsed:.1f} s, {calls} cron calls")
+            print(f"transactions per second: {args.n / elapsed:.1f}")
+            print(f"SQL queries per charge: {queries / args.n:.1f}")
+    finally:
+        odoo.sql_db.close_all()
+        if not args.keep:
+            subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
