@@ -38,9 +38,7 @@ ROOT = HERE.parent.parent
 def odoo_args(db):
     import odoo
 
-    addons = ",".join(
-        [str(ROOT), str(Path(odoo.__file__).parent / "addons")]
-    )
+    addons = ",".join([str(ROOT), str(Path(odoo.__file__).parent / "addons")])
     return [
         f"--database={db}",
         f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
@@ -116,7 +114,10 @@ def setup(db, n):
     )
     subs = n // 10
     partners = env["res.partner"].create(
-        [{"name": f"Bench customer {i}", "email": f"c{i}@example.com"} for i in range(subs)]
+        [
+            {"name": f"Bench customer {i}", "email": f"c{i}@example.com"}
+            for i in range(subs)
+        ]
     )
     orders = env["sale.order"].create(
         [
@@ -234,7 +235,10 @@ def main():
         f"check: {result['history']} history lines, {result['mails']} emails "
         f"queued, {result['errors']} invoices in error"
     )
-    ok = result["history"] == result["invoices"] == result["mails"] and not result["errors"]
+    ok = (
+        result["history"] == result["invoices"] == result["mails"]
+        and not result["errors"]
+    )
     print("check OK" if ok else "check FAILED")
     if not args.keep:
         subprocess.run(["dropdb", "--if-exists", args.db], check=True, env=pg_env())

@@ -337,7 +337,10 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         that the periods its invoices show are the periods served."""
         self.ensure_one()
         vals_list = self._recurring_prepare_due(pause_day)
-        if self.subscription_state in self._get_billable_states() and self.next_invoice_date:
+        if (
+            self.subscription_state in self._get_billable_states()
+            and self.next_invoice_date
+        ):
             start, end, full_start, full_end = self._get_billing_period(
                 self.next_invoice_date
             )
@@ -394,7 +397,10 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         self.ensure_one()
         template = self.sale_order_template_id
         vals_list = []
-        while self.subscription_state in self._get_billable_states() and self.next_invoice_date:
+        while (
+            self.subscription_state in self._get_billable_states()
+            and self.next_invoice_date
+        ):
             due_date = self.next_invoice_date
             start, end = self._get_billing_period(due_date)[:2]
             end_date = self.subscription_end_date

@@ -42,7 +42,9 @@ class DunningController(http.Controller):
             if subscription.subscription_state == "paused":
                 values["done"] = True
             elif subscription._dunning_can_pause():
-                subscription.with_company(subscription.company_id)._dunning_accept_pause()
+                subscription.with_company(
+                    subscription.company_id
+                )._dunning_accept_pause()
                 history.note = request.env._("Pause accepted by the customer.")
                 values["done"] = True
             else:

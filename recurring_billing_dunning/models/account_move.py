@@ -282,8 +282,10 @@ class AccountMove(models.Model):
             )
         )
         self.invalidate_recordset(["dunning_history_ids"])
-        return self.env["recurring.dunning.history"].sudo().browse(
-            [row[0] for row in rows]
+        return (
+            self.env["recurring.dunning.history"]
+            .sudo()
+            .browse([row[0] for row in rows])
         )
 
     def _dunning_payment_under_way(self):
@@ -449,9 +451,9 @@ class AccountMove(models.Model):
         history_id = self.env.context.get("dunning_history_id")
         history = self.env["recurring.dunning.history"].sudo().browse(history_id)
         if not history.exists():
-            history = self.dunning_history_ids.filtered(
-                lambda h: h.action == "pause"
-            )[:1]
+            history = self.dunning_history_ids.filtered(lambda h: h.action == "pause")[
+                :1
+            ]
         if not history:
             return ""
         return history._get_pause_url()

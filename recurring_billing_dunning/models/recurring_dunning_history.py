@@ -46,9 +46,7 @@ class RecurringDunningHistory(models.Model):
         related="step_id.policy_id", store=True, index=True, string="Policy"
     )
     action = fields.Selection(STEP_ACTIONS, readonly=True)
-    company_id = fields.Many2one(
-        related="move_id.company_id", store=True, index=True
-    )
+    company_id = fields.Many2one(related="move_id.company_id", store=True, index=True)
     subscription_id = fields.Many2one(
         related="move_id.subscription_id", store=True, index=True
     )

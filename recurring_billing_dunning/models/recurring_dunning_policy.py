@@ -63,8 +63,7 @@ class RecurringDunningPolicy(models.Model):
     reminder_before_suspension = fields.Boolean(
         string="Remind Before Suspending",
         default=True,
-        help="Refuse a suspension or a closing step that no email step comes "
-        "before.",
+        help="Refuse a suspension or a closing step that no email step comes before.",
     )
     step_ids = fields.One2many(
         "recurring.dunning.step", "policy_id", string="Steps", copy=True
@@ -141,9 +140,7 @@ class RecurringDunningPolicy(models.Model):
                 policy.id,
             )
 
-        ranked = sorted(
-            (r, p) for p in policies if (r := rank(p)) is not None
-        )
+        ranked = sorted((r, p) for p in policies if (r := rank(p)) is not None)
         return ranked[0][1] if ranked else self.browse()
 
     def _get_first_step(self):
@@ -159,35 +156,40 @@ class RecurringDunningPolicy(models.Model):
         """The default policies, in the language of the environment:
         (name, payment mode, [(step name, days, action, template xmlid,
         silent)])."""
-        _ = self.env._
         tmpl = "recurring_billing_dunning.mail_template_dunning_"
         return [
             (
-                _("Automatic payment"),
+                self.env._("Automatic payment"),
                 "auto",
                 [
-                    (_("First retry"), 1, "retry", None, True),
-                    (_("Second retry"), 3, "retry", None, True),
-                    (_("Third retry"), 7, "retry", tmpl + "friendly", False),
-                    (_("Fourth retry"), 14, "retry", tmpl + "second", False),
-                    (_("Final notice"), 18, "email", tmpl + "final", False),
-                    (_("Suspension"), 21, "suspend", tmpl + "suspend", False),
-                    (_("Pause offer"), 25, "pause", tmpl + "pause", False),
-                    (_("Formal notice"), 30, "notice", tmpl + "notice", False),
-                    (_("Closing"), 45, "close", tmpl + "close", False),
+                    (self.env._("First retry"), 1, "retry", None, True),
+                    (self.env._("Second retry"), 3, "retry", None, True),
+                    (self.env._("Third retry"), 7, "retry", tmpl + "friendly", False),
+                    (self.env._("Fourth retry"), 14, "retry", tmpl + "second", False),
+                    (self.env._("Final notice"), 18, "email", tmpl + "final", False),
+                    (self.env._("Suspension"), 21, "suspend", tmpl + "suspend", False),
+                    (self.env._("Pause offer"), 25, "pause", tmpl + "pause", False),
+                    (self.env._("Formal notice"), 30, "notice", tmpl + "notice", False),
+                    (self.env._("Closing"), 45, "close", tmpl + "close", False),
                 ],
             ),
             (
-                _("Manual payment"),
+                self.env._("Manual payment"),
                 "manual",
                 [
-                    (_("Friendly reminder"), 3, "email", tmpl + "friendly", False),
-                    (_("Second notice"), 10, "email", tmpl + "second", False),
-                    (_("Final notice"), 17, "email", tmpl + "final", False),
-                    (_("Suspension"), 20, "suspend", tmpl + "suspend", False),
-                    (_("Pause offer"), 25, "pause", tmpl + "pause", False),
-                    (_("Formal notice"), 30, "notice", tmpl + "notice", False),
-                    (_("Closing"), 60, "close", tmpl + "close", False),
+                    (
+                        self.env._("Friendly reminder"),
+                        3,
+                        "email",
+                        tmpl + "friendly",
+                        False,
+                    ),
+                    (self.env._("Second notice"), 10, "email", tmpl + "second", False),
+                    (self.env._("Final notice"), 17, "email", tmpl + "final", False),
+                    (self.env._("Suspension"), 20, "suspend", tmpl + "suspend", False),
+                    (self.env._("Pause offer"), 25, "pause", tmpl + "pause", False),
+                    (self.env._("Formal notice"), 30, "notice", tmpl + "notice", False),
+                    (self.env._("Closing"), 60, "close", tmpl + "close", False),
                 ],
             ),
         ]

@@ -32,9 +32,7 @@ class RecurringDunningStep(models.Model):
         ondelete="cascade",
         index=True,
     )
-    company_id = fields.Many2one(
-        related="policy_id.company_id", store=True, index=True
-    )
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     delay_days = fields.Integer(
@@ -57,7 +55,6 @@ class RecurringDunningStep(models.Model):
         "failure that the next retry fixes.",
     )
     invoice_penalties = fields.Boolean(
-        string="Invoice Penalties",
         help="Formal notice: also issue an invoice of the late-payment "
         "penalties and, for business customers, of the recovery indemnity.",
     )

@@ -23,7 +23,6 @@ class SaleOrder(models.Model):
         string="Suspended Since", copy=False, readonly=True
     )
     service_access = fields.Boolean(
-        string="Service Access",
         compute="_compute_service_access",
         store=True,
         help="Whether the subscriber may use the service. Off while the "
@@ -79,13 +78,15 @@ class SaleOrder(models.Model):
         return tuple(super()._get_billable_states()) + ("suspended",)
 
     def _recurring_payment_failed(self, invoice, transaction, reason):
-        """The failed charge starts the dunning of the invoice, from today;
-        without a policy, the salesperson gets an activity as before."""
+        """The failed charge starts the dunning of the invoice, from today
+        (the salesperson is told once, as without dunning); the failures of
+        the retries that follow only update the invoice's dunning."""
         self.ensure_one()
         failure = transaction.failure_class if transaction else "hard"
-        today = invoice.company_id._get_today()
-        if invoice._dunning_start(today, failure):
+        if invoice.dunning_state == "running":
+            invoice._dunning_start(False, failure)
             return
+        invoice._dunning_start(invoice.company_id._get_today(), failure)
         super()._recurring_payment_failed(invoice, transaction, reason)
 
     # ------------------------------------------------------------

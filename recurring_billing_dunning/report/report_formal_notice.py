@@ -35,14 +35,20 @@ class ReportFormalNotice(models.AbstractModel):
         today = today or company._get_today()
         currency = invoice.currency_id
         partner = invoice.commercial_partner_id
-        overdue = self.env["account.move"].sudo().search(
-            self.env["account.move"]._get_overdue_subscription_invoices_domain(today)
-            + [
-                ("company_id", "=", company.id),
-                ("commercial_partner_id", "=", partner.id),
-                ("currency_id", "=", currency.id),
-            ],
-            order="invoice_date_due, id",
+        overdue = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                self.env["account.move"]._get_overdue_subscription_invoices_domain(
+                    today
+                )
+                + [
+                    ("company_id", "=", company.id),
+                    ("commercial_partner_id", "=", partner.id),
+                    ("currency_id", "=", currency.id),
+                ],
+                order="invoice_date_due, id",
+            )
         )
         business = self._is_business(partner)
         rate = company._dunning_get_penalty_rate()
@@ -112,16 +118,20 @@ class ReportFormalNotice(models.AbstractModel):
                 "recurring_billing_dunning.action_report_formal_notice", invoice.ids
             )
         )
-        attachment = self.env["ir.attachment"].sudo().create(
-            {
-                "name": self.env._(
-                    "Formal notice %(invoice)s.pdf", invoice=invoice.name
-                ).replace("/", "_"),
-                "raw": pdf,
-                "mimetype": "application/pdf",
-                "res_model": "account.move",
-                "res_id": invoice.id,
-            }
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "Formal notice %(invoice)s.pdf", invoice=invoice.name
+                    ).replace("/", "_"),
+                    "raw": pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": "account.move",
+                    "res_id": invoice.id,
+                }
+            )
         )
         vals = invoice._dunning_send_mail(
             step.mail_template_id, attachment_ids=attachment.ids

@@ -93,9 +93,7 @@ class RecurringDunningCommon(RecurringPaymentCommon):
 
     def _dunning_mails(self, invoice):
         """The dunning emails posted on ``invoice``, oldest first."""
-        templates = self.env["mail.template"].search(
-            [("name", "=like", "Dunning:%")]
-        )
+        templates = self.env["mail.template"].search([("name", "=like", "Dunning:%")])
         subjects = {
             template._render_field("subject", invoice.ids)[invoice.id]
             for template in templates

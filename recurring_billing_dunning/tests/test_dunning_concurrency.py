@@ -187,9 +187,10 @@ class TestDunningConcurrency(TransactionCase):
             return len(history), len(mails)
 
     def test_two_workers_at_once_send_each_email_once(self):
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr_a, closing(
-            db_connect(self.env.cr.dbname).cursor()
-        ) as cr_b:
+        with (
+            closing(db_connect(self.env.cr.dbname).cursor()) as cr_a,
+            closing(db_connect(self.env.cr.dbname).cursor()) as cr_b,
+        ):
             # Put the invoices in dunning first (both workers start them at once).
             self.assertEqual(self._run(self._env(cr_a)), 6)  # 3 started, 3 reminded
             self.assertEqual(self._run(self._env(cr_b)), 0)  # all locked by A
@@ -203,9 +204,10 @@ class TestDunningConcurrency(TransactionCase):
         self.assertEqual(self._committed_counts(), (3, 3))
 
     def test_stale_worker_is_refused_by_the_database(self):
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr_a, closing(
-            db_connect(self.env.cr.dbname).cursor()
-        ) as cr_b:
+        with (
+            closing(db_connect(self.env.cr.dbname).cursor()) as cr_a,
+            closing(db_connect(self.env.cr.dbname).cursor()) as cr_b,
+        ):
             env_b = self._env(cr_b)
             # B's snapshot predates A's commit.
             self.assertEqual(

@@ -4,8 +4,6 @@
 
 from datetime import date
 
-from freezegun import freeze_time
-
 from odoo import Command
 from odoo.tests import tagged
 
@@ -41,15 +39,17 @@ class TestDunningAutomaticPayment(RecurringDunningCommon):
                 }
             ],
         )
-        # No activity for the salesperson: the dunning took the invoice.
-        self.assertFalse(self._activities(subscription))
+        # The salesperson is told once; the retries add nothing.
+        self.assertEqual(len(self._activities(subscription)), 1)
         self.assertFalse(self._dun("2026-01-05"))
 
         first = self._dun("2026-01-06")
         self.assertEqual(first.step_id, self._step(self.policy_auto, "retry", 0))
         self.assertEqual(first.outcome, "pending")
         self.assertEqual(len(invoice.recurring_charge_ids), 2)
-        self._fail_tx(first.transaction_id, day="2026-01-06", decline_code="insufficient_funds")
+        self._fail_tx(
+            first.transaction_id, day="2026-01-06", decline_code="insufficient_funds"
+        )
         self.assertEqual(first.outcome, "failed")
         self.assertFalse(first.email_sent)
 
@@ -65,6 +65,7 @@ class TestDunningAutomaticPayment(RecurringDunningCommon):
         self.assertFalse(self._dunning_mails(invoice))
         self.assertFalse(self._dun_days("2026-01-09", "2026-02-04"))
         self.assertEqual(len(invoice.recurring_charge_ids), 3)
+        self.assertEqual(len(self._activities(subscription)), 1)
 
         report = self.env["recurring.dunning.report"].search(
             [("move_id", "=", invoice.id)]
@@ -130,7 +131,9 @@ class TestDunningAutomaticPayment(RecurringDunningCommon):
         self.assertFalse(self._dun("2026-01-08"))
         self.assertEqual(invoice.dunning_next_date, date(2026, 1, 9))
         self.assertEqual(len(invoice.recurring_charge_ids), 2)
-        self._fail_tx(retry.transaction_id, day="2026-01-09", decline_code="insufficient_funds")
+        self._fail_tx(
+            retry.transaction_id, day="2026-01-09", decline_code="insufficient_funds"
+        )
 
         history = self._dun_days("2026-01-09", "2026-01-20")
         retries = history.filtered(lambda h: h.action == "retry")
@@ -161,4 +164,6 @@ class TestDunningAutomaticPayment(RecurringDunningCommon):
         self.assertEqual(subscription.subscription_state, "active")
         self.assertTrue(subscription.service_access)
         self.assertEqual(invoice.dunning_state, "recovered")
-        self.assertFalse(self._dun("2026-02-20").filtered(lambda h: h.move_id == invoice))
+        self.assertFalse(
+            self._dun("2026-02-20").filtered(lambda h: h.move_id == invoice)
+        )

@@ -63,18 +63,22 @@ class TestDunningManualPayment(RecurringDunningCommon):
         self.assertTrue(self.subscription.service_access)
         self.assertFalse(self.subscription.dunning_suspended_since)
         self.assertEqual(self.invoice.dunning_state, "recovered")
-        self.assertFalse(self._dun_days(self.day(23), self.day(70)).filtered(
-            lambda h: h.move_id == self.invoice
-        ))
+        self.assertFalse(
+            self._dun_days(self.day(23), self.day(70)).filtered(
+                lambda h: h.move_id == self.invoice
+            )
+        )
 
     def test_payment_mid_policy_stops_it(self):
         self._dun_days(self.day(1), self.day(5))
         self.assertEqual(len(self._dunning_mails(self.invoice)), 1)
         self._pay(self.invoice, self.day(6))
         self.assertEqual(self.invoice.dunning_state, "recovered")
-        self.assertFalse(self._dun_days(self.day(6), self.day(70)).filtered(
-            lambda h: h.move_id == self.invoice
-        ))
+        self.assertFalse(
+            self._dun_days(self.day(6), self.day(70)).filtered(
+                lambda h: h.move_id == self.invoice
+            )
+        )
         self.assertEqual(len(self._dunning_mails(self.invoice)), 1)
 
     def test_payment_is_checked_when_acting(self):

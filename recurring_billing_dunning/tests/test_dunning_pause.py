@@ -87,9 +87,9 @@ class TestDunningPauseLink(RecurringDunningCommon, HttpCase):
         self.assertEqual(subscription.subscription_state, "paused")
         self.assertEqual(invoice.dunning_state, "paused")
         self.assertFalse(
-            self._dun_days(due + timedelta(days=6), due + timedelta(days=15))
-            .filtered(lambda h: h.move_id == invoice)
+            self._dun_days(due + timedelta(days=6), due + timedelta(days=15)).filtered(
+                lambda h: h.move_id == invoice
+            )
         )
         # The link is one-click: opening it again says it is done.
         self.assertIn("dunning_pause_done", self.url_open(path).text)
-

@@ -16,9 +16,7 @@ class TestDunningPolicy(RecurringDunningCommon):
                 "company_id": self.company.id,
                 "payment_mode": "manual",
                 "step_ids": [
-                    Command.create(
-                        {"name": f"Step {i}", "sequence": i, **step_vals}
-                    )
+                    Command.create({"name": f"Step {i}", "sequence": i, **step_vals})
                     for i, step_vals in enumerate(steps)
                 ],
                 **vals,
@@ -72,7 +70,9 @@ class TestDunningPolicy(RecurringDunningCommon):
                 {"delay_days": 3, "action": "retry"},
             ],
         )
-        self.assertRefused("cannot be negative", [{"delay_days": -1, "action": "email"}])
+        self.assertRefused(
+            "cannot be negative", [{"delay_days": -1, "action": "email"}]
+        )
         self.assertRefused(
             "before any email",
             [
@@ -102,7 +102,10 @@ class TestDunningPolicy(RecurringDunningCommon):
         Policy = self.env["recurring.dunning.policy"]
         self.assertEqual(Policy._get_policy_for(invoice), self.policy_manual)
         for_template = self.policy_manual.copy(
-            {"name": "For template", "template_ids": [Command.set(self.template_monthly.ids)]}
+            {
+                "name": "For template",
+                "template_ids": [Command.set(self.template_monthly.ids)],
+            }
         )
         self.assertEqual(Policy._get_policy_for(invoice), for_template)
         for_customer = self.policy_manual.copy(

@@ -35,9 +35,7 @@ class TestFormalNotice(RecurringDunningCommon):
                             "sequence": 1,
                             "delay_days": 1,
                             "action": "email",
-                            "mail_template_id": cls.env.ref(
-                                TEMPLATE + "friendly"
-                            ).id,
+                            "mail_template_id": cls.env.ref(TEMPLATE + "friendly").id,
                         }
                     ),
                     Command.create(
@@ -62,7 +60,9 @@ class TestFormalNotice(RecurringDunningCommon):
 
     def _notice(self, first):
         notice_day = first.invoice_date_due + timedelta(days=40)
-        self._dun_days(first.invoice_date_due + timedelta(days=1), notice_day - timedelta(days=1))
+        self._dun_days(
+            first.invoice_date_due + timedelta(days=1), notice_day - timedelta(days=1)
+        )
         history = self._dun(notice_day, force_report_rendering=True).filtered(
             lambda h: h.action == "notice" and h.move_id == first
         )
@@ -92,7 +92,9 @@ class TestFormalNotice(RecurringDunningCommon):
         total_penalty = sum(line[2] for line in lines)
         self.assertEqual(total_penalty, cents("1.04") + cents("0.23"))
         for days, residual, penalty in lines:
-            self.assertIn(f"{days} {residual:.2f}", text.replace("€", "").replace("  ", " "))
+            self.assertIn(
+                f"{days} {residual:.2f}", text.replace("€", "").replace("  ", " ")
+            )
             self.assertIn(f"{penalty:.2f}", text)
         self.assertIn("40.00", text)  # the indemnity of each invoice
         total = sum(line[1] for line in lines) + total_penalty + Decimal("80.00")
