@@ -13,22 +13,6 @@ from odoo.addons.recurring_billing.tests.common import RecurringBillingCommon
 
 @tagged("post_install", "-at_install")
 class TestSubscriptionToDunningFlow(RecurringBillingCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.stripe = (
-            cls.env["payment.provider"]
-            .sudo()
-            .create(
-                {
-                    "name": "Stripe (flow)",
-                    "code": "stripe",
-                    "company_id": cls.company.id,
-                    "stripe_secret_key": "sk_test_flow",
-                }
-            )
-        )
-
     def test_unpaid_subscription_invoice_climbs_the_dunning_levels(self):
         sub = self._create_subscription("2025-01-01")
         invoice = self._run_engine("2025-01-01")
@@ -54,17 +38,8 @@ class TestSubscriptionToDunningFlow(RecurringBillingCommon):
             self.assertEqual(invoice.dunning_last_step_id.action or None, action)
         self.assertEqual(sub.subscription_state, "suspended")
 
-        # The payment retry of that invoice is idempotent at Stripe: the same
-        # attempt always sends the same key, the next attempt another one.
-        key_1 = self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 1)
-        self.assertEqual(
-            key_1,
-            self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 1),
-        )
-        self.assertNotEqual(
-            key_1,
-            self.stripe._recurring_stripe_idempotency_key("invoice", invoice.id, 2),
-        )
+        # Each retry of a dunning policy is its own Stripe request, with its
+        # own idempotency key: tests/test_dunning_flows.py.
 
         # Paid: no more dunning, and the subscriber is thanked.
         self.env["account.payment.register"].with_context(
