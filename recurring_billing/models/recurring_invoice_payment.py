@@ -3,6 +3,9 @@
 import logging
 from datetime import timedelta
 
+import requests
+from psycopg2 import errors as pg_errors
+
 from odoo import Command, api, fields, models
 from odoo.tools import format_amount, format_date
 
@@ -245,6 +248,12 @@ class RecurringInvoicePayment(models.AbstractModel):
         """
         self.ensure_one()
         Transaction = self.env["payment.transaction"].sudo()
+        live = self.sudo().recurring_charge_ids.filtered(
+            lambda tx: tx.state in ("draft", "pending", "authorized")
+        )
+        if live:
+            self.write({"recurring_charge_state": "pending"})
+            return Transaction
         blocker = self._recurring_get_charge_blocker()
         if blocker:
             self._recurring_skip(blocker)
@@ -252,12 +261,30 @@ class RecurringInvoicePayment(models.AbstractModel):
         # The state of an earlier attempt must reach the database before the
         # unique index judges the new one.
         Transaction.flush_model(["state"])
-        with self.env.cr.savepoint():
-            tx = Transaction.create(self._recurring_prepare_charge_transaction_vals())
+        try:
+            with self.env.cr.savepoint():
+                tx = Transaction.create(
+                    self._recurring_prepare_charge_transaction_vals()
+                )
+        except pg_errors.UniqueViolation:
+            # Another worker started a charge of this invoice meanwhile.
+            self.write({"recurring_charge_state": "pending"})
+            return Transaction
         self.write({"recurring_charge_state": "pending"})
         try:
             with self.env.cr.savepoint():
                 tx._send_payment_request()
+        except requests.exceptions.Timeout as error:
+            # The provider may have charged: wait for its notification rather
+            # than retry with a new reference (a second payment).
+            _logger.warning("Charge %s: no answer in time (%s)", tx.reference, error)
+            tx.invalidate_recordset()
+            tx._set_pending(
+                self.env._(
+                    "The payment provider did not answer in time: the outcome "
+                    "of the payment is awaited from its notification."
+                )
+            )
         except Exception as error:  # noqa: BLE001 - the provider's refusal
             _logger.warning(
                 "Charge %s of invoice %s could not be sent: %s",

@@ -3,6 +3,8 @@
 """The charge of subscription invoices through payment_stripe, Stripe's
 network edge replaced by answers copied from its API reference."""
 
+import requests
+
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -146,6 +148,29 @@ class TestStripeCharge(RecurringStripePaymentCommon):
         self.assertEqual(tx.state, "error")
         self.assertEqual(tx.failure_class, "soft")
         self.assertEqual(invoice.recurring_charge_state, "failed")
+
+    def test_no_answer_in_time_waits_for_the_webhook(self):
+        invoice = self._stripe_subscription_invoice()
+
+        def timeout(endpoint):
+            raise requests.exceptions.ReadTimeout("Read timed out. (read timeout=60)")
+
+        with (
+            stripe_answers(timeout) as calls,
+            mute_logger(
+                *MUTED, "odoo.addons.recurring_billing.models.recurring_invoice_payment"
+            ),
+        ):
+            tx = self._charge()
+
+        self.assertEqual(len(calls), 1)
+        # Stripe may have charged: no new attempt, the webhook tells.
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(invoice.recurring_charge_state, "pending")
+        with stripe_answers(timeout) as calls:
+            invoice.action_recurring_charge_now()
+            self.assertFalse(self._charge("2026-01-06"))
+        self.assertFalse(calls)
 
     def test_sepa_debit_stays_pending_until_the_webhook(self):
         self.template_auto.charge_delay_days = 2
