@@ -167,13 +167,21 @@ def setup(db, n):
 def timed(db, batch_size):
     env = env_for(db)
     Run = env["recurring.dunning.run"]
-    calls = 0
+    calls = processed = 0
     start = time.perf_counter()
     while True:
         done = Run._cron_dunning(batch_size=batch_size)
         env.cr.commit()
         env.invalidate_all()
         calls += 1
+        processed += done
+        elapsed = time.perf_counter() - start
+        print(
+            f"  call {calls}: {processed} invoice steps in {elapsed:.0f} s "
+            f"({processed / elapsed:.1f}/s)",
+            file=sys.stderr,
+            flush=True,
+        )
         if not done:
             break
     elapsed = time.perf_counter() - start
@@ -220,7 +228,7 @@ def main():
         [sys.executable, str(HERE), "--_phase", "timed", "--db", args.db]
         + ["--batch-size", str(args.batch_size)],
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     ).stdout
     result = json.loads(out.split("RESULT ", 1)[1])
