@@ -2,8 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 {
     "name": "Recurring Billing Dunning",
-    "summary": "Reminder levels, payment retries and suspension for unpaid "
-    "subscription invoices",
+    "summary": "Dunning policies for unpaid subscription invoices: payment "
+    "retries, reminders, suspension, pause offer, formal notice",
     "version": "18.0.1.0.0",
     "development_status": "Alpha",
     "category": "Accounting/Accounting",
@@ -17,9 +17,15 @@
         "security/ir.model.access.csv",
         "security/ir_rules.xml",
         "data/mail_template_data.xml",
-        "data/recurring_dunning_level_data.xml",
-        "views/recurring_dunning_level_views.xml",
+        "data/ir_cron.xml",
+        "report/report_formal_notice.xml",
+        "views/recurring_dunning_policy_views.xml",
+        "views/recurring_dunning_history_views.xml",
+        "views/recurring_dunning_report_views.xml",
+        "views/account_move_views.xml",
+        "views/sale_order_views.xml",
+        "views/dunning_pause_templates.xml",
         "views/menus.xml",
     ],
-    "demo": ["demo/recurring_dunning_level_demo.xml"],
+    "post_init_hook": "post_init_hook",
 }

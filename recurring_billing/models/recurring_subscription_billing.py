@@ -69,6 +69,16 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         return action
 
     # ------------------------------------------------------------
+    # BUSINESS METHODS: BILLING STATES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_billable_states(self):
+        """Subscription states in which periods are billed (a module adding a
+        state that keeps billing, such as a suspension, extends them)."""
+        return BILLABLE_STATES
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS: INVOICING
     # ------------------------------------------------------------
 
@@ -256,7 +266,10 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         that the periods its invoices show are the periods served."""
         self.ensure_one()
         vals_list = self._recurring_prepare_due(pause_day)
-        if self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+        if (
+            self.subscription_state in self._get_billable_states()
+            and self.next_invoice_date
+        ):
             start, end, full_start, full_end = self._get_billing_period(
                 self.next_invoice_date
             )
@@ -325,7 +338,10 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         template = self.sale_order_template_id
         vals_list = []
         billed = None
-        while self.subscription_state in BILLABLE_STATES and self.next_invoice_date:
+        while (
+            self.subscription_state in self._get_billable_states()
+            and self.next_invoice_date
+        ):
             due_date = self.next_invoice_date
             start, end, full_start, full_end = self._get_billing_period(due_date)
             end_date = self.subscription_end_date
@@ -404,7 +420,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
                 [
                     ("is_subscription", "=", True),
                     ("state", "=", "sale"),
-                    ("subscription_state", "in", BILLABLE_STATES),
+                    ("subscription_state", "in", self._get_billable_states()),
                     ("next_invoice_date", "!=", False),
                     ("recurring_billing_error", "=", False),
                 ],

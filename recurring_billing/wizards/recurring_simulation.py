@@ -3,8 +3,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.recurring_subscription_billing import BILLABLE_STATES
-
 
 class RecurringSimulation(models.TransientModel):
     """Run the recurring-invoicing job as if today were another day, and show
@@ -92,10 +90,11 @@ class RecurringSimulation(models.TransientModel):
     # ------------------------------------------------------------
 
     def _get_subscriptions(self):
-        return self.subscription_ids or self.env["sale.order"].search(
+        SaleOrder = self.env["sale.order"]
+        return self.subscription_ids or SaleOrder.search(
             [
                 ("is_subscription", "=", True),
-                ("subscription_state", "in", BILLABLE_STATES),
+                ("subscription_state", "in", SaleOrder._get_billable_states()),
                 ("recurring_billing_error", "=", False),
             ]
         )

@@ -1,13 +1,465 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import api, models
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+DUNNING_STATES = [
+    ("running", "In Dunning"),
+    ("recovered", "Recovered"),
+    ("paused", "Paused by the Customer"),
+    ("closed", "Lost: Subscription Closed"),
+]
+PAID_STATES = ("paid", "in_payment", "reversed")
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     # ------------------------------------------------------------
-    # BUSINESS METHODS
+    # FIELDS
+    # ------------------------------------------------------------
+
+    dunning_policy_id = fields.Many2one(
+        "recurring.dunning.policy",
+        string="Dunning Policy",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    dunning_state = fields.Selection(
+        DUNNING_STATES,
+        string="Dunning",
+        compute="_compute_dunning_state",
+        store=True,
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+    )
+    dunning_start_date = fields.Date(
+        readonly=True,
+        copy=False,
+        help="The day the dunning started: the failed charge, or the due date "
+        "for a customer paying by themselves. Step delays count from it.",
+    )
+    dunning_next_step_id = fields.Many2one(
+        "recurring.dunning.step", string="Next Dunning Step", readonly=True, copy=False
+    )
+    dunning_next_date = fields.Date(
+        string="Next Dunning Date", readonly=True, copy=False, index="btree_not_null"
+    )
+    dunning_last_step_id = fields.Many2one(
+        "recurring.dunning.step", string="Last Dunning Step", readonly=True, copy=False
+    )
+    dunning_failure_class = fields.Selection(
+        [
+            ("soft", "Soft decline"),
+            ("hard", "Hard decline: new payment method needed"),
+            ("customer", "Customer authentication needed"),
+        ],
+        string="Payment Failure",
+        readonly=True,
+        copy=False,
+    )
+    dunning_amount = fields.Monetary(
+        string="Amount in Dunning",
+        readonly=True,
+        copy=False,
+        help="What was left to pay when the dunning started.",
+    )
+    dunning_recovered_date = fields.Date(
+        compute="_compute_dunning_state", store=True, readonly=True, copy=False
+    )
+    dunning_error = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Why the dunning job could not take the last step. The job skips "
+        "the invoice until it is cleared.",
+    )
+    dunning_history_ids = fields.One2many(
+        "recurring.dunning.history", "move_id", string="Dunning History"
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("payment_state")
+    def _compute_dunning_state(self):
+        """The dunning stops at once when the invoice is paid, by any means."""
+        for move in self:
+            if move.dunning_state == "running" and move.payment_state in PAID_STATES:
+                move.dunning_state = "recovered"
+                move.dunning_recovered_date = move.company_id._get_today()
+            else:
+                move.dunning_state = move.dunning_state
+                move.dunning_recovered_date = move.dunning_recovered_date
+
+    # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_dunning_clear_error(self):
+        self.check_access("write")
+        self.sudo().write({"dunning_error": False})
+        return True
+
+    # ------------------------------------------------------------
+    # HOOKS
+    # ------------------------------------------------------------
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self.filtered(lambda move: move.dunning_state == "running")._dunning_stop(
+            "recovered"
+        )
+        self.subscription_id.filtered(
+            lambda sub: sub.subscription_state == "suspended"
+        )._dunning_resume_if_paid()
+        return res
+
+    def _recurring_record_charge_outcome(self, tx):
+        res = super()._recurring_record_charge_outcome(tx)
+        history = self.env["recurring.dunning.history"].sudo()
+        history_id = self.env.context.get("recurring_dunning_history_id")
+        if history_id:
+            history = history.browse(history_id)
+        else:
+            history = history.search([("transaction_id", "=", tx.id)], limit=1)
+        if history and history.move_id == self:
+            self._dunning_record_retry_outcome(history, tx)
+        return res
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: START AND PROGRESS
+    # ------------------------------------------------------------
+
+    def _dunning_is_paid(self):
+        """Whether the invoice is paid, as the database says now."""
+        self.ensure_one()
+        self.invalidate_recordset(["payment_state", "amount_residual"])
+        return self.payment_state in PAID_STATES or self.currency_id.is_zero(
+            self.amount_residual
+        )
+
+    def _dunning_start(self, start_date, failure_class=False):
+        """Put this invoice in dunning from ``start_date`` (the failed charge,
+        or the due date), under the policy that fits it.
+
+        :return: whether a policy took the invoice
+        """
+        self.ensure_one()
+        move = self.sudo()
+        if move.dunning_state == "running":
+            if failure_class:
+                move.dunning_failure_class = failure_class
+            return True
+        if move.dunning_state or move._dunning_is_paid():
+            return bool(move.dunning_state)
+        policy = self.env["recurring.dunning.policy"]._get_policy_for(move)
+        if not policy:
+            return False
+        move.write(
+            {
+                "dunning_policy_id": policy.id,
+                "dunning_state": "running",
+                "dunning_start_date": start_date,
+                "dunning_failure_class": failure_class,
+                "dunning_amount": move.amount_residual,
+                "dunning_error": False,
+            }
+        )
+        move._dunning_plan_next_step()
+        move.message_post(
+            body=self.env._(
+                "Dunning started under the policy %(policy)s.", policy=policy.name
+            )
+        )
+        return True
+
+    def _dunning_start_from_due_date(self):
+        """The dunning of a customer paying by themselves counts from the due
+        date."""
+        self.ensure_one()
+        if not self._dunning_start(self.invoice_date_due):
+            self.sudo().dunning_error = self.env._(
+                "No dunning policy of %(company)s applies to this invoice.",
+                company=self.company_id.name,
+            )
+
+    def _dunning_plan_next_step(self):
+        """Point the invoice to the first step of its policy it has not taken
+        yet, on its day."""
+        for move in self:
+            done = move.dunning_history_ids.step_id
+            step = (move.dunning_policy_id.step_ids.sorted() - done)[:1]
+            move.write(
+                {
+                    "dunning_next_step_id": step.id,
+                    "dunning_next_date": step
+                    and move.dunning_start_date + timedelta(days=step.delay_days),
+                }
+            )
+
+    def _dunning_stop(self, state):
+        self.write(
+            {
+                "dunning_state": state,
+                "dunning_next_date": False,
+                "dunning_next_step_id": False,
+                "dunning_recovered_date": (
+                    self.company_id._get_today() if state == "recovered" else False
+                ),
+            }
+        )
+
+    def _dunning_take_step(self):
+        """Take the next step of this invoice's policy, once: the database
+        refuses a second line of history for the same invoice and step.
+
+        :return: the history line, or an empty recordset when there was
+            nothing (more) to do
+        """
+        self.ensure_one()
+        History = self.env["recurring.dunning.history"].sudo()
+        today = self.company_id._get_today()
+        step = self.dunning_next_step_id
+        if self._dunning_is_paid():
+            self._dunning_stop("recovered")
+            return History
+        if self.dunning_state != "running" or not step:
+            self.dunning_next_date = False
+            return History
+        if step.action == "retry" and self._dunning_payment_under_way():
+            # A debit or payment is under way: never retry on top of it.
+            self.dunning_next_date = today + timedelta(days=1)
+            return History
+        history = self._dunning_insert_history(step, today)
+        if not history:
+            self._dunning_plan_next_step()
+            return History
+        handler = getattr(self, f"_dunning_step_{step.action}")
+        vals = handler(step, history) or {}
+        history.write(dict({"outcome": "done"}, **vals))
+        self.dunning_last_step_id = step
+        if self.dunning_state == "running":
+            self._dunning_plan_next_step()
+        return history
+
+    def _dunning_insert_history(self, step, today):
+        """Insert the history line of ``step``, or nothing if it exists (taken
+        by another worker, or by an earlier run)."""
+        self.ensure_one()
+        subscription = self.subscription_id
+        self.env["recurring.dunning.history"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO recurring_dunning_history
+                    (move_id, step_id, policy_id, action, company_id,
+                     subscription_id, date, outcome, email_sent, amount,
+                     create_uid, write_uid, create_date, write_date)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', FALSE, %s,
+                        %s, %s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC')
+                ON CONFLICT (move_id, step_id) DO NOTHING
+                RETURNING id
+                """,
+                self.id,
+                step.id,
+                step.policy_id.id,
+                step.action,
+                self.company_id.id,
+                subscription.id or None,
+                today,
+                self.amount_residual,
+                self.env.uid,
+                self.env.uid,
+            )
+        )
+        self.invalidate_recordset(["dunning_history_ids"])
+        return (
+            self.env["recurring.dunning.history"]
+            .sudo()
+            .browse([row[0] for row in rows])
+        )
+
+    def _dunning_payment_under_way(self):
+        self.ensure_one()
+        return bool(
+            self.sudo().transaction_ids.filtered(
+                lambda tx: tx.state in ("draft", "pending", "authorized")
+            )
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: STEPS
+    # ------------------------------------------------------------
+
+    def _dunning_step_retry(self, step, history):
+        subscription = self.subscription_id.sudo()
+        reason = False
+        if subscription.recurring_payment_mode != "auto" or not (
+            subscription.payment_token_id
+        ):
+            reason = self.env._("No saved payment method to retry.")
+        elif self.dunning_failure_class in ("hard", "customer"):
+            reason = self.env._(
+                "Not retried: the bank refused the payment method or asks the "
+                "customer to act."
+            )
+        if reason:
+            # The customer must act: a retry that would have told them of its
+            # failure tells them what to do instead.
+            vals = {"outcome": "skipped", "note": reason}
+            if not step.silent:
+                vals.update(self._dunning_send_mail(step.mail_template_id))
+            return vals
+        if self._recurring_is_sepa():
+            retries = self.dunning_history_ids.filtered(
+                lambda h: h.action == "retry"
+                and h.outcome not in ("skipped", "running")
+            )
+            if len(retries) >= self.dunning_policy_id.sepa_max_retries:
+                return {
+                    "outcome": "skipped",
+                    "note": self.env._(
+                        "Not retried: a SEPA debit is retried at most %(count)s "
+                        "time(s) under this policy.",
+                        count=self.dunning_policy_id.sepa_max_retries,
+                    ),
+                }
+        tx = self.with_context(
+            recurring_dunning_history_id=history.id
+        )._recurring_charge()
+        if not tx:
+            return {"outcome": "skipped", "note": self.recurring_charge_message}
+        history.invalidate_recordset()
+        # The outcome was recorded by _recurring_record_charge_outcome when
+        # the provider answered at once; otherwise it is pending.
+        if history.outcome == "running":
+            return {"outcome": "pending", "transaction_id": tx.id}
+        return {"outcome": history.outcome, "transaction_id": tx.id}
+
+    def _dunning_record_retry_outcome(self, history, tx):
+        """The answer of the provider to a retry: paid, failed (then the
+        step's email, unless the retry is silent) or still pending."""
+        self.ensure_one()
+        vals = {"transaction_id": tx.id}
+        if tx.state == "done":
+            vals["outcome"] = "paid"
+        elif tx.state in ("error", "cancel"):
+            vals["outcome"] = "failed"
+            vals["note"] = tx.state_message
+            step = history.step_id
+            if not step.silent and step.mail_template_id and not history.email_sent:
+                vals.update(self._dunning_send_mail(step.mail_template_id))
+        else:
+            vals["outcome"] = "pending"
+        history.write(vals)
+
+    def _dunning_step_email(self, step, history):
+        if not step.mail_template_id:
+            return {"outcome": "skipped", "note": self.env._("No email template.")}
+        return self._dunning_send_mail(step.mail_template_id)
+
+    def _dunning_step_suspend(self, step, history):
+        subscription = self.subscription_id.sudo()
+        if subscription.subscription_state not in ("trial", "active", "to_close"):
+            return {
+                "outcome": "skipped",
+                "note": self.env._(
+                    "The subscription is %(state)s: not suspended.",
+                    state=subscription._subscription_state_label(),
+                ),
+            }
+        subscription._dunning_suspend()
+        return self._dunning_send_mail(step.mail_template_id)
+
+    def _dunning_step_pause(self, step, history):
+        subscription = self.subscription_id.sudo()
+        if not subscription._dunning_can_pause():
+            return {
+                "outcome": "skipped",
+                "note": self.env._("The subscription cannot be paused."),
+            }
+        return self._dunning_send_mail(
+            step.mail_template_id, dunning_history_id=history.id
+        )
+
+    def _dunning_step_notice(self, step, history):
+        return self.env["report.recurring_billing_dunning.report_formal_notice"]._send(
+            self, step
+        )
+
+    def _dunning_step_close(self, step, history):
+        subscription = self.subscription_id.sudo()
+        if subscription.subscription_state in ("closed", False, "draft"):
+            return {"outcome": "skipped", "note": self.env._("Already closed.")}
+        subscription._dunning_close()
+        vals = self._dunning_send_mail(step.mail_template_id)
+        running = subscription.subscription_invoice_ids.filtered(
+            lambda move: move.dunning_state == "running"
+        )
+        (running | self)._dunning_stop("closed")
+        return vals
+
+    def _dunning_send_mail(self, mail_template, attachment_ids=None, **context):
+        """Post ``mail_template`` on the invoice for its customer (queued,
+        never sent inside the transaction).
+
+        :return: the history values saying so
+        """
+        self.ensure_one()
+        if not mail_template:
+            return {}
+        message = (
+            self.sudo()
+            .with_context(mail_notify_force_send=False, **context)
+            .message_post_with_source(
+                mail_template,
+                email_layout_xmlid="mail.mail_notification_layout",
+                subtype_xmlid="mail.mt_comment",
+                attachment_ids=attachment_ids or [],
+            )
+        )
+        return {"email_sent": True, "mail_message_id": message.id}
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: LINKS FOR THE EMAILS
+    # ------------------------------------------------------------
+
+    def _dunning_needs_new_method(self):
+        self.ensure_one()
+        return self.dunning_failure_class == "hard"
+
+    def _dunning_get_action_url(self):
+        """Where the email sends the customer: to replace the payment method
+        after a hard decline, otherwise to pay the invoice online (also the
+        on-session payment that authentication needs)."""
+        self.ensure_one()
+        if self._dunning_needs_new_method():
+            return self.get_base_url() + "/my/payment_method"
+        return self._recurring_get_pay_url()
+
+    def _dunning_get_pause_url(self):
+        self.ensure_one()
+        history_id = self.env.context.get("dunning_history_id")
+        history = self.env["recurring.dunning.history"].sudo().browse(history_id)
+        if not history.exists():
+            history = self.dunning_history_ids.filtered(lambda h: h.action == "pause")[
+                :1
+            ]
+        if not history:
+            return ""
+        return history._get_pause_url()
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS: SELECTION
     # ------------------------------------------------------------
 
     @api.model
@@ -21,29 +473,3 @@ class AccountMove(models.Model):
             ("payment_state", "in", ("not_paid", "partial")),
             ("invoice_date_due", "<", today),
         ]
-
-    def _get_dunning_level(self, today):
-        """Highest dunning level reached on ``today`` by these invoices.
-
-        The level is the one of the invoices' company that waits the most days
-        without waiting more than the most overdue of them is late. Invoices that
-        are not overdue, unpaid, posted subscription invoices reach no level.
-
-        :param today: the date to measure the delay against, in the company's
-            time zone
-        :return: a ``recurring.dunning.level`` record, or an empty recordset
-        """
-        levels = self.env["recurring.dunning.level"]
-        overdue = self.filtered_domain(
-            self._get_overdue_subscription_invoices_domain(today)
-        )
-        if not overdue:
-            return levels
-        company = overdue.company_id
-        company.ensure_one()
-        days_late = (today - min(overdue.mapped("invoice_date_due"))).days
-        return levels.search(
-            [("company_id", "=", company.id), ("delay_days", "<=", days_late)],
-            order="delay_days desc",
-            limit=1,
-        )

@@ -1,10 +1,93 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import models
+from odoo import api, fields, models
+
+# States in which the subscriber has access to the service.
+ACCESS_STATES = ("trial", "active", "to_close")
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    subscription_state = fields.Selection(
+        selection_add=[("suspended", "Suspended (unpaid)"), ("paused",)],
+        ondelete={
+            "suspended": lambda orders: orders.write({"subscription_state": "active"})
+        },
+    )
+    dunning_suspended_since = fields.Date(
+        string="Suspended Since", copy=False, readonly=True
+    )
+    service_access = fields.Boolean(
+        compute="_compute_service_access",
+        store=True,
+        help="Whether the subscriber may use the service. Off while the "
+        "subscription is suspended for non-payment, paused or closed; other "
+        "modules read this field (or override _on_service_access_changed).",
+    )
+    dunning_invoice_ids = fields.One2many(
+        "account.move",
+        compute="_compute_dunning_info",
+        string="Invoices in Dunning",
+    )
+    dunning_invoice_count = fields.Integer(compute="_compute_dunning_info")
+    dunning_history_ids = fields.One2many(
+        "recurring.dunning.history", "subscription_id", string="Dunning History"
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    @api.depends("subscription_state")
+    def _compute_service_access(self):
+        changed = self.browse()
+        for order in self:
+            access = order.subscription_state in ACCESS_STATES
+            if order.service_access != access and order._origin:
+                changed |= order
+            order.service_access = access
+        if changed:
+            changed._on_service_access_changed()
+
+    @api.depends("subscription_invoice_ids.dunning_state")
+    def _compute_dunning_info(self):
+        for order in self:
+            moves = order.subscription_invoice_ids.filtered(
+                lambda move: move.dunning_state == "running"
+            )
+            order.dunning_invoice_ids = moves
+            order.dunning_invoice_count = len(moves)
+
+    # ------------------------------------------------------------
+    # HOOKS
+    # ------------------------------------------------------------
+
+    def _on_service_access_changed(self):
+        """Called when ``service_access`` changes (suspension, resumption,
+        pause, closing): a module giving the service overrides it to open or
+        shut the subscriber's access."""
+
+    @api.model
+    def _get_billable_states(self):
+        # A suspension is not a pause: the periods go on being billed.
+        return tuple(super()._get_billable_states()) + ("suspended",)
+
+    def _recurring_payment_failed(self, invoice, transaction, reason):
+        """The failed charge starts the dunning of the invoice, from today
+        (the salesperson is told once, as without dunning); the failures of
+        the retries that follow only update the invoice's dunning."""
+        self.ensure_one()
+        failure = transaction.failure_class if transaction else "hard"
+        if invoice.dunning_state == "running":
+            invoice._dunning_start(False, failure)
+            return
+        invoice._dunning_start(invoice.company_id._get_today(), failure)
+        super()._recurring_payment_failed(invoice, transaction, reason)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS
@@ -26,3 +109,71 @@ class SaleOrder(models.Model):
                 order="invoice_date_due, id",
             )
         return moves
+
+    def _dunning_suspend(self):
+        for order in self:
+            order.write(
+                {
+                    "subscription_state": "suspended",
+                    "dunning_suspended_since": order.company_id._get_today(),
+                }
+            )
+            order.message_post(
+                body=self.env._(
+                    "Suspended for non-payment: access is off until the overdue "
+                    "invoices are paid; invoicing goes on."
+                )
+            )
+
+    def _dunning_resume_if_paid(self):
+        """Resume the suspended subscriptions none of whose invoices is still
+        in dunning (unpaid)."""
+        for order in self.filtered(lambda o: o.subscription_state == "suspended"):
+            unpaid = order.subscription_invoice_ids.filtered(
+                lambda move: move.dunning_state == "running"
+                and not move._dunning_is_paid()
+            )
+            if unpaid:
+                continue
+            order.write(
+                {"subscription_state": "active", "dunning_suspended_since": False}
+            )
+            order.message_post(
+                body=self.env._(
+                    "Resumed: the overdue invoices are paid, access is back."
+                )
+            )
+
+    def _dunning_can_pause(self):
+        self.ensure_one()
+        return bool(
+            self.sale_order_template_id.dunning_allow_pause
+            and self.subscription_state in ("trial", "active", "suspended")
+        )
+
+    def _dunning_accept_pause(self):
+        """The customer chose to pause rather than leave: the subscription is
+        paused (a suspension ends), the dunning of its invoices stops (they
+        stay due)."""
+        for order in self:
+            if order.subscription_state == "suspended":
+                order.write(
+                    {"subscription_state": "active", "dunning_suspended_since": False}
+                )
+            order.action_subscription_pause()
+            order.subscription_invoice_ids.filtered(
+                lambda move: move.dunning_state == "running"
+            )._dunning_stop("paused")
+            order.message_post(
+                body=self.env._("Paused by the customer from the dunning email.")
+            )
+
+    def _dunning_close(self):
+        reason = self.env.ref(
+            "recurring_billing.close_reason_unpaid", raise_if_not_found=False
+        )
+        for order in self:
+            order._subscription_close(order.company_id._get_today(), reason=reason)
+            order.message_post(
+                body=self.env._("Closed for non-payment by the dunning policy.")
+            )

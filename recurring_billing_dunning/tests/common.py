@@ -1,82 +1,128 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from datetime import date
+import shutil
+import subprocess
+import tempfile
+import unittest
+from datetime import date, timedelta
 
-from odoo import Command
+from freezegun import freeze_time
 
-from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo import fields
+
+from odoo.addons.recurring_billing.tests.payment_common import RecurringPaymentCommon
+
+TEMPLATE = "recurring_billing_dunning.mail_template_dunning_"
 
 
-class RecurringDunningCommon(AccountTestInvoicingCommon):
-    """A running subscription of partner_a and the three usual dunning levels
-    for the test company."""
-
-    @classmethod
-    def get_default_groups(cls):
-        return super().get_default_groups() | cls.env.ref(
-            "sales_team.group_sale_salesman"
-        )
+class RecurringDunningCommon(RecurringPaymentCommon):
+    """A French SaaS company with its default dunning policies (created with
+    the company), a card of its customer and Odoo's test payment provider:
+    the provider's answers are given through the transaction's own state
+    methods, as a provider's notification would."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.due_date = date(2026, 3, 2)
-        cls.product_a.recurring_invoice = True
-        cls.plan_monthly = cls.env.ref("recurring_billing.plan_monthly")
-        cls.subscription = cls._create_subscription(cls.partner_a)
-        cls.levels = cls._create_levels(cls.env.company)
-        cls.level_reminder, cls.level_retry, cls.level_suspend = cls.levels
-
-    @classmethod
-    def _create_subscription(cls, partner, company=None):
-        company = company or cls.env.company
-        subscription = (
-            cls.env["sale.order"]
-            .with_company(company)
-            .create(
-                {
-                    "partner_id": partner.id,
-                    "company_id": company.id,
-                    "recurring_plan_id": cls.plan_monthly.id,
-                    "order_line": [Command.create({"product_id": cls.product_a.id})],
-                }
-            )
+        Policy = cls.env["recurring.dunning.policy"]
+        cls.policy_auto = Policy.search(
+            [("company_id", "=", cls.company.id), ("payment_mode", "=", "auto")]
         )
-        subscription.action_confirm()
-        return subscription
-
-    @classmethod
-    def _create_levels(cls, company):
-        return cls.env["recurring.dunning.level"].create(
-            [
-                {
-                    "name": name,
-                    "sequence": sequence,
-                    "company_id": company.id,
-                    "delay_days": delay,
-                    "action": action,
-                }
-                for name, sequence, delay, action in (
-                    ("Reminder", 10, 3, "reminder"),
-                    ("Retry", 20, 10, "retry"),
-                    ("Suspend", 30, 20, "suspend"),
-                )
-            ]
+        cls.policy_manual = Policy.search(
+            [("company_id", "=", cls.company.id), ("payment_mode", "=", "manual")]
+        )
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "report.url", "http://127.0.0.1:1"
         )
 
-    @classmethod
-    def _create_subscription_invoice(cls, subscription=None, due_date=None, post=True):
-        """A posted invoice of ``subscription`` due on ``due_date`` (immediate
-        payment term, so due on its invoice date)."""
-        subscription = subscription or cls.subscription
-        invoice = cls.init_invoice(
-            "out_invoice",
-            partner=subscription.partner_id,
-            invoice_date=due_date or cls.due_date,
-            amounts=[100.0],
-            company=subscription.company_id,
-        )
-        invoice.subscription_id = subscription
-        if post:
-            invoice.action_post()
-        return invoice
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    def _dun(self, day, batch_size=100, **context):
+        """Run the dunning job as if today were ``day``, to the end.
+
+        :return: the history lines created
+        """
+        History = self.env["recurring.dunning.history"]
+        before = History.search([])
+        with freeze_time(day):
+            for _call in range(50):
+                run = self.env["recurring.dunning.run"].with_context(**context)
+                if not run._cron_dunning(batch_size):
+                    break
+        self.env.invalidate_all()
+        return History.search([]) - before
+
+    def _dun_days(self, start, end):
+        """Run the job each day from ``start`` to ``end`` (included)."""
+        day = fields.Date.to_date(start)
+        history = self.env["recurring.dunning.history"]
+        while day <= fields.Date.to_date(end):
+            history |= self._dun(day)
+            day += timedelta(days=1)
+        return history
+
+    def _walk(self, start, end, **codes):
+        """Run the job each day from ``start`` to ``end``; each retry it makes
+        fails the same day with ``codes``."""
+        day = fields.Date.to_date(start)
+        history = self.env["recurring.dunning.history"]
+        while day <= fields.Date.to_date(end):
+            new = self._dun(day)
+            for tx in new.transaction_id.filtered(lambda t: t.state == "draft"):
+                self._fail_tx(tx, day=day, **codes)
+            history |= new
+            day += timedelta(days=1)
+        return history
+
+    def _fail_tx(self, tx, message="Declined", day=None, **codes):
+        with freeze_time(day or date.today()):
+            tx.write(codes)
+            tx._set_error(message)
+            tx._post_process()
+        self.env.invalidate_all()
+        return tx
+
+    def _succeed_tx(self, tx, day=None):
+        with freeze_time(day or date.today()):
+            tx._set_done()
+            tx._post_process()
+        self.env.invalidate_all()
+        return tx
+
+    def _dunning_mails(self, invoice):
+        """The dunning emails posted on ``invoice``, oldest first."""
+        templates = self.env["mail.template"].search([("name", "=like", "Dunning:%")])
+        subjects = {
+            template._render_field("subject", invoice.ids)[invoice.id]
+            for template in templates
+        }
+        return invoice.message_ids.filtered(
+            lambda message: message.subject in subjects
+        ).sorted("id")
+
+    def _pay(self, invoice, day):
+        with freeze_time(day):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"payment_date": day})._create_payments()
+        self.env.invalidate_all()
+
+    def _step(self, policy, action, index=0):
+        return policy.step_ids.sorted().filtered(lambda s: s.action == action)[index]
+
+    def pdf_text(self, pdf):
+        """The text of a PDF, by pdftotext, with whitespace collapsed."""
+        if not shutil.which("pdftotext"):
+            raise unittest.SkipTest("pdftotext (poppler-utils) needed")
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
+            pdf_file.write(pdf)
+            pdf_file.flush()
+            text = subprocess.run(
+                ["pdftotext", "-layout", pdf_file.name, "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        return " ".join(text.split())

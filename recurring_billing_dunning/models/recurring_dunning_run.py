@@ -1,0 +1,118 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+
+import psycopg2
+from psycopg2 import errors as pg_errors
+
+from odoo import api, models
+from odoo.osv import expression
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# Another worker holds the row or the transaction must be replayed: let the
+# framework roll back and retry, never record these as the invoice's failure.
+CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
+
+
+class RecurringDunningRun(models.AbstractModel):
+    """The dunning job: puts the overdue invoices of customers paying by
+    themselves in dunning, and takes the steps due, one batch per call."""
+
+    _name = "recurring.dunning.run"
+    _description = "Dunning Job"
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_invoices_to_start_domain(self):
+        """Overdue subscription invoices of customers paying by themselves,
+        not in dunning yet (an automatic charge hands its failures over)."""
+        companies = self.env["res.company"]
+        return expression.AND(
+            [
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("subscription_id", "!=", False),
+                    ("subscription_id.recurring_payment_mode", "!=", "auto"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("dunning_state", "=", False),
+                    ("dunning_error", "=", False),
+                ],
+                companies._get_today_domain("invoice_date_due", "<"),
+            ]
+        )
+
+    @api.model
+    def _get_invoices_due_domain(self):
+        """Invoices in dunning whose next step is due today."""
+        return expression.AND(
+            [
+                [
+                    ("dunning_state", "=", "running"),
+                    ("dunning_next_date", "!=", False),
+                    ("dunning_error", "=", False),
+                ],
+                self.env["res.company"]._get_today_domain("dunning_next_date", "<="),
+            ]
+        )
+
+    @api.model
+    def _lock_batch(self, domain, batch_size, order):
+        """Select and lock, in one query, up to ``batch_size`` invoices of
+        ``domain`` that no other worker holds."""
+        Move = self.env["account.move"]
+        query = Move._search(domain, order=order, limit=batch_size)
+        rows = self.env.execute_query(
+            SQL(
+                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+                query.select(),
+                SQL.identifier(Move._table),
+            )
+        )
+        return Move.browse(row[0] for row in rows)
+
+    @api.model
+    def _process(self, invoices, method):
+        """Call ``method`` on each invoice in its own savepoint; a failure is
+        recorded on the invoice, which leaves the job's domains."""
+        done = 0
+        for invoice in invoices:
+            invoice = invoice.with_company(invoice.company_id)
+            try:
+                with self.env.cr.savepoint():
+                    getattr(invoice, method)()
+            except CONTENTION_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - recorded, then skipped
+                _logger.exception("Dunning of invoice %s failed", invoice.id)
+                invoice.invalidate_recordset()
+                invoice.sudo().dunning_error = str(error) or repr(error)
+            done += 1
+        return done
+
+    @api.model
+    def _cron_dunning(self, batch_size=200):
+        """One batch per call: the framework commits and calls again while
+        work remains (``_notify_progress``)."""
+        Move = self.env["account.move"].sudo()
+        to_start = self._lock_batch(
+            self._get_invoices_to_start_domain(), batch_size, "invoice_date_due, id"
+        )
+        done = self._process(to_start, "_dunning_start_from_due_date")
+        if batch_size > done:
+            due = self._lock_batch(
+                self._get_invoices_due_domain(),
+                batch_size - done,
+                "dunning_next_date, id",
+            )
+            done += self._process(due, "_dunning_take_step")
+        remaining = Move.search_count(
+            self._get_invoices_to_start_domain()
+        ) + Move.search_count(self._get_invoices_due_domain())
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
