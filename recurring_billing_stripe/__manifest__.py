@@ -4,7 +4,7 @@
     "name": "Recurring Billing - Stripe",
     "summary": "Pay subscription invoices automatically with saved Stripe "
     "payment methods",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "development_status": "Alpha",
     "category": "Accounting/Payment Providers",
     "website": "https://github.com/recurring-billing/recurring-billing",
