@@ -291,6 +291,15 @@ class TestNumberingAcrossWorkers(TransactionCase):
             )
         self.assertFalse(any(errors), errors)
         self.assertEqual(outcome["b"], 9, "each worker bills its own share")
+        # B could not take the journal's numbering turn while A held it: its
+        # invoices wait in draft, and the job's next runs (which the cron
+        # triggers) number them, in date order, after A's.
+        for _run in range(10):
+            with freeze_time(TODAY), self._worker() as env:
+                Move = env["account.move"]
+                if not Move.search_count([("recurring_post_pending", "=", True)]):
+                    break
+                env["recurring.invoicing"]._cron_recurring_invoice(batch_size=3)
         self._check_numbering()
 
     def test_rolled_back_run_leaves_no_gap(self):
