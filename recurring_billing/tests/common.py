@@ -5,8 +5,20 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+#: The groups of the users who run subscriptions, by role.
+ROLE_GROUPS = {
+    "salesman": "sales_team.group_sale_salesman",
+    "sales_admin": "sales_team.group_sale_manager",
+    # Odoo gives internal users Contact Creation by default; the sending
+    # wizard records the customer's preferred sending method.
+    "billing": "account.group_account_invoice,base.group_partner_manager",
+    "accountant": "account.group_account_user,account.group_account_invoice",
+    "portal": "base.group_portal",
+}
 
 
 class RecurringBillingCommon(AccountTestInvoicingCommon):
@@ -110,6 +122,19 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    @classmethod
+    def _create_role_user(cls, role, login, **kwargs):
+        """A user of the test company with the groups of ``role`` (a key of
+        ``ROLE_GROUPS``)."""
+        return new_test_user(
+            cls.env,
+            login,
+            groups=ROLE_GROUPS[role],
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+            **kwargs,
+        )
+
     def _create_subscription(
         cls, start, template=None, lines=None, confirm=True, **vals
     ):

@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError, ValidationError
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
 from .common import RecurringBillingCommon
 
@@ -21,23 +21,13 @@ class TestBadInput(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = {
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        }
-        cls.salesman = new_test_user(
-            cls.env,
-            "rb_bad_input_salesman",
-            groups="sales_team.group_sale_salesman",
-            email="vendeur@nuage-libre.example",
-            **company,
+        cls.salesman = cls._create_role_user(
+            "salesman", "rb_bad_input_salesman", email="vendeur@nuage-libre.example"
         )
-        cls.sales_admin = new_test_user(
-            cls.env,
+        cls.sales_admin = cls._create_role_user(
+            "sales_admin",
             "rb_bad_input_sales_admin",
-            groups="sales_team.group_sale_manager",
             email="ventes@nuage-libre.example",
-            **company,
         )
         cls.tiered = cls._create_product(
             name="Seats (tiered)",
@@ -203,13 +193,7 @@ class TestBadInput(RecurringBillingCommon):
     # ------------------------------------------------------------------
 
     def test_salesman_without_email_confirms_a_subscription(self):
-        salesman = new_test_user(
-            self.env,
-            "rb_salesman_no_email",
-            groups="sales_team.group_sale_salesman",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        salesman = self._create_role_user("salesman", "rb_salesman_no_email")
         salesman.partner_id.email = False
         self.assertFalse(salesman.email)
         order = (

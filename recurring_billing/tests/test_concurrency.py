@@ -6,95 +6,24 @@ The data is committed through independent connections (as two Odoo workers
 would see it) and removed again at the end of each test.
 """
 
-from contextlib import closing, contextmanager
-
 from freezegun import freeze_time
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, api
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from .common_workers import SeparateWorkersCase
 
 TODAY = "2025-01-01"
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentRuns(TransactionCase):
+class TestConcurrentRuns(SeparateWorkersCase):
     def setUp(self):
         super().setUp()
-        company = self.env["res.company"].search(
-            [("chart_template", "!=", False)], limit=1
-        )
-        if not company:
-            self.skipTest("The database has no company with a chart of accounts.")
-        self.company_id = company.id
-        self.sub_ids = []
-        with self._worker() as env:
-            plan = env["recurring.plan"].create(
-                {"name": "Concurrency monthly", "billing_period_value": 1}
-            )
-            product = env["product.product"].create(
-                {
-                    "name": "Concurrency seat",
-                    "type": "service",
-                    "list_price": 10.0,
-                    "recurring_invoice": True,
-                    "invoice_policy": "order",
-                }
-            )
-            template = env["sale.order.template"].create(
-                {"name": "Concurrency", "plan_id": plan.id, "auto_post": False}
-            )
-            partner = env["res.partner"].create({"name": "Concurrency customer"})
-            orders = env["sale.order"].create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "company_id": self.company_id,
-                        "sale_order_template_id": template.id,
-                        "subscription_start_date": TODAY,
-                        "order_line": [Command.create({"product_id": product.id})],
-                    }
-                    for _i in range(6)
-                ]
-            )
-            with freeze_time(TODAY):
-                orders.action_confirm()
-            self.sub_ids = orders.ids
-            self.records = (plan.id, product.id, template.id, partner.id)
-        self.addCleanup(self._remove_committed_data)
-
-    @contextmanager
-    def _worker(self, commit=True):
-        """An environment on its own connection, like a separate Odoo worker."""
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
-            env = api.Environment(
-                cr,
-                SUPERUSER_ID,
-                {"allowed_company_ids": [self.company_id], "tracking_disable": True},
-            )
-            yield env
-            if commit:
-                # A second connection standing for another worker: its commit is
-                # the point of the test, the test's own transaction is untouched.
-                cr.commit()  # pylint: disable=invalid-commit
-            else:
-                cr.rollback()
-
-    def _remove_committed_data(self):
-        with self._worker() as env:
-            env["account.move"].search(
-                [("subscription_id", "in", self.sub_ids)]
-            ).unlink()
-            orders = env["sale.order"].browse(self.sub_ids).exists()
-            orders._action_cancel()
-            orders.unlink()
-            plan_id, product_id, template_id, partner_id = self.records
-            env["sale.order.template"].browse(template_id).unlink()
-            env["recurring.plan"].browse(plan_id).unlink()
-            env["product.product"].browse(product_id).product_tmpl_id.unlink()
-            env["res.partner"].browse(partner_id).unlink()
+        self._create_committed_subscriptions("Concurrency", 6, TODAY, TODAY)
 
     def _committed_invoices(self):
         with self._worker(commit=False) as env:

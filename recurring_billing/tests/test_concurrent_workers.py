@@ -8,131 +8,53 @@ committed for real, and removed again at the end of each test.
 """
 
 import logging
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 
 from freezegun import freeze_time
 
-from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import RecurringBillingCommon
+from .common_workers import SeparateWorkersCase
 
 TODAY = "2025-01-01"
 COUNT = 12
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentWorkers(TransactionCase):
+class TestConcurrentWorkers(SeparateWorkersCase):
     def setUp(self):
         super().setUp()
-        company = self.env["res.company"].search(
-            [("chart_template", "!=", False)], limit=1
-        )
-        if not company:
-            self.skipTest("The database has no company with a chart of accounts.")
-        self.company_id = company.id
-        self.sub_ids = []
         self.cron_ids = []
-        self.addCleanup(self._remove_committed_data)
-        with self._worker() as env:
-            plan = env["recurring.plan"].create(
-                {"name": "Workers monthly", "billing_period_value": 1}
-            )
-            product = env["product.product"].create(
-                {
-                    "name": "Workers seat",
-                    "type": "service",
-                    "list_price": 10.0,
-                    "recurring_invoice": True,
-                    "invoice_policy": "order",
-                }
-            )
-            template = env["sale.order.template"].create(
-                # Drafts: the interleaved workers below run in one thread, and
-                # a posted number waits for the other worker's commit.
-                {"name": "Workers", "plan_id": plan.id, "auto_post": False}
-            )
-            partner = env["res.partner"].create({"name": "Workers customer"})
-            self.records = (plan.id, product.id, template.id, partner.id)
-            orders = env["sale.order"].create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "company_id": self.company_id,
-                        "sale_order_template_id": template.id,
-                        "subscription_start_date": TODAY,
-                        "order_line": [
-                            Command.create(
-                                {"product_id": product.id, "product_uom_qty": 1 + i}
-                            )
-                        ],
-                    }
-                    for i in range(COUNT)
-                ]
-            )
-            with freeze_time(TODAY):
-                orders.action_confirm()
-            self.sub_ids = orders.ids
+        # Drafts: the interleaved workers below run in one thread, and a
+        # posted number waits for the other worker's commit.
+        self._create_committed_subscriptions(
+            "Workers", COUNT, TODAY, TODAY, quantities=[1 + i for i in range(COUNT)]
+        )
 
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
 
-    def _env(self, cr):
-        return api.Environment(
-            cr,
-            SUPERUSER_ID,
-            {"allowed_company_ids": [self.company_id], "tracking_disable": True},
-        )
-
-    @contextmanager
-    def _worker(self, commit=True):
-        """An environment on its own connection, like a separate Odoo worker."""
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
-            env = self._env(cr)
-            yield env
-            if commit:
-                # A second connection standing for another worker: its commit
-                # is the point of the test; the test's own transaction is
-                # untouched.
-                cr.commit()  # pylint: disable=invalid-commit
-            else:
-                cr.rollback()
-
-    def _remove_committed_data(self):
-        with self._worker() as env:
-            moves = env["account.move"].search(
-                [("subscription_id", "in", self.sub_ids)]
-            )
-            moves.filtered(lambda move: move.state == "posted").button_draft()
-            moves.with_context(force_delete=True).unlink()
-            env["ir.cron"].browse(self.cron_ids).exists().unlink()
-            env["ir.cron.trigger"].search(
-                [
-                    (
-                        "cron_id",
-                        "=",
-                        env.ref("recurring_billing.ir_cron_recurring_invoice").id,
-                    ),
-                    ("call_at", ">=", "2025-01-01"),
-                ]
+    def _remove_committed_records(self, env):
+        env["ir.cron"].browse(self.cron_ids).exists().unlink()
+        env["ir.cron.trigger"].search(
+            [
+                (
+                    "cron_id",
+                    "=",
+                    env.ref("recurring_billing.ir_cron_recurring_invoice").id,
+                ),
+                ("call_at", ">=", "2025-01-01"),
+            ]
+        ).unlink()
+        if "queue.job" in env:
+            env["queue.job"].search(
+                [("model_name", "=", "recurring.invoicing")]
             ).unlink()
-            if "queue.job" in env:
-                env["queue.job"].search(
-                    [("model_name", "=", "recurring.invoicing")]
-                ).unlink()
-            orders = env["sale.order"].browse(self.sub_ids).exists()
-            orders._action_cancel()
-            orders.unlink()
-            if not getattr(self, "records", None):
-                return
-            plan_id, product_id, template_id, partner_id = self.records
-            env["sale.order.template"].browse(template_id).unlink()
-            env["recurring.plan"].browse(plan_id).unlink()
-            env["product.product"].browse(product_id).product_tmpl_id.unlink()
-            env["res.partner"].browse(partner_id).unlink()
+        super()._remove_committed_records(env)
 
     def _committed_invoices(self):
         """``{subscription id: [invoice amounts]}`` as committed."""
@@ -277,7 +199,7 @@ class TestConcurrentWorkers(TransactionCase):
         to number; the next run numbers them. No duplicate number, no gap,
         nothing posted twice, no error."""
         with self._worker() as env:
-            env["sale.order.template"].browse(self.records[2]).auto_post = True
+            env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
         cr_b = db_connect(self.env.cr.dbname).cursor()
         try:

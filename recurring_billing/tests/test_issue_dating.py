@@ -5,18 +5,17 @@ dates in one unbroken sequence: caught-up periods, batches, two workers at
 once on real connections, a run rolled back."""
 
 import threading
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import date
 
 from freezegun import freeze_time
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, Command, api
-from odoo.osv import expression
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 
 from .common import RecurringBillingCommon
+from .common_workers import SeparateWorkersCase
 
 
 def assert_numbered_in_date_order(test, moves):
@@ -118,96 +117,16 @@ TODAY = "2025-12-01"
 
 
 @tagged("post_install", "-at_install")
-class TestNumberingAcrossWorkers(TransactionCase):
+class TestNumberingAcrossWorkers(SeparateWorkersCase):
     """Real concurrent workers on committed data, removed at the end."""
 
     def setUp(self):
         super().setUp()
-        company = self.env["res.company"].search(
-            [("chart_template", "!=", False)], limit=1
+        # Three months to catch up each.
+        self._create_committed_subscriptions(
+            "Numbering", 6, "2025-10-01", TODAY, auto_post=True
         )
-        if not company:
-            self.skipTest("The database has no company with a chart of accounts.")
-        self.company_id = company.id
-        with self._worker() as env:
-            plan = env["recurring.plan"].create(
-                {"name": "Numbering monthly", "billing_period_value": 1}
-            )
-            product = env["product.product"].create(
-                {
-                    "name": "Numbering seat",
-                    "type": "service",
-                    "list_price": 10.0,
-                    "recurring_invoice": True,
-                    "invoice_policy": "order",
-                }
-            )
-            template = env["sale.order.template"].create(
-                {"name": "Numbering", "plan_id": plan.id, "auto_post": True}
-            )
-            partner = env["res.partner"].create({"name": "Numbering customer"})
-            orders = env["sale.order"].create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "company_id": self.company_id,
-                        "sale_order_template_id": template.id,
-                        # Three months to catch up each.
-                        "subscription_start_date": "2025-10-01",
-                        "order_line": [Command.create({"product_id": product.id})],
-                    }
-                    for _i in range(6)
-                ]
-            )
-            with freeze_time(TODAY):
-                orders.action_confirm()
-            self.sub_ids = orders.ids
-            self.records = (plan.id, product.id, template.id, partner.id)
-        self.addCleanup(self._remove_committed_data)
-        # The workers see only these subscriptions, not the demo data's.
-        SaleOrder = type(self.env["sale.order"])
-        domain = SaleOrder._get_subscriptions_to_invoice_domain
-        sub_ids = self.sub_ids
-        self.patch(
-            SaleOrder,
-            "_get_subscriptions_to_invoice_domain",
-            lambda model: expression.AND([domain(model), [("id", "in", sub_ids)]]),
-        )
-
-    def _env(self, cr):
-        return api.Environment(
-            cr,
-            SUPERUSER_ID,
-            {"allowed_company_ids": [self.company_id], "tracking_disable": True},
-        )
-
-    @contextmanager
-    def _worker(self, commit=True):
-        """An environment on its own connection, like a separate Odoo worker."""
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
-            yield self._env(cr)
-            if commit:
-                # Another worker's commit is the point of the test; the test's
-                # own transaction is untouched.
-                cr.commit()  # pylint: disable=invalid-commit
-            else:
-                cr.rollback()
-
-    def _remove_committed_data(self):
-        with self._worker() as env:
-            moves = env["account.move"].search(
-                [("subscription_id", "in", self.sub_ids)], order="id desc"
-            )
-            moves.filtered(lambda m: m.state == "posted").button_draft()
-            moves.with_context(force_delete=True).unlink()
-            orders = env["sale.order"].browse(self.sub_ids).exists()
-            orders._action_cancel()
-            orders.unlink()
-            plan_id, product_id, template_id, partner_id = self.records
-            env["sale.order.template"].browse(template_id).unlink()
-            env["recurring.plan"].browse(plan_id).unlink()
-            env["product.product"].browse(product_id).product_tmpl_id.unlink()
-            env["res.partner"].browse(partner_id).unlink()
+        self._restrict_job_to_test_subscriptions()
 
     def _committed_invoices(self, env):
         return env["account.move"].search([("subscription_id", "in", self.sub_ids)])

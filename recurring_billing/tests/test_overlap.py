@@ -10,9 +10,8 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 from psycopg2 import errors as pg_errors
 
-from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import RecurringBillingCommon
@@ -23,23 +22,13 @@ class TestNoDayBilledTwice(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = {
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        }
-        cls.salesman = new_test_user(
-            cls.env,
-            "rb_overlap_salesman",
-            groups="sales_team.group_sale_salesman",
-            email="vendeur@nuage-libre.example",
-            **company,
+        cls.salesman = cls._create_role_user(
+            "salesman", "rb_overlap_salesman", email="vendeur@nuage-libre.example"
         )
-        cls.sales_admin = new_test_user(
-            cls.env,
+        cls.sales_admin = cls._create_role_user(
+            "sales_admin",
             "rb_overlap_sales_admin",
-            groups="sales_team.group_sale_manager",
             email="ventes@nuage-libre.example",
-            **company,
         )
 
     def _billed_days(self, sub):

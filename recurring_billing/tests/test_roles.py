@@ -8,7 +8,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import RecurringBillingCommon
 
@@ -18,46 +18,20 @@ class TestRoles(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company = {
-            "company_id": cls.company.id,
-            "company_ids": [Command.set(cls.company.ids)],
-        }
-        cls.salesman = new_test_user(
-            cls.env,
-            "rb_salesman",
-            groups="sales_team.group_sale_salesman",
-            email="salesman@nuage-libre.example",
-            **company,
+        cls.salesman = cls._create_role_user(
+            "salesman", "rb_salesman", email="salesman@nuage-libre.example"
         )
-        cls.sales_admin = new_test_user(
-            cls.env,
-            "rb_sales_admin",
-            groups="sales_team.group_sale_manager",
-            email="ventes@nuage-libre.example",
-            **company,
+        cls.sales_admin = cls._create_role_user(
+            "sales_admin", "rb_sales_admin", email="ventes@nuage-libre.example"
         )
-        cls.billing_user = new_test_user(
-            cls.env,
-            "rb_billing",
-            # Odoo gives internal users Contact Creation by default; the
-            # sending wizard records the customer's preferred sending method.
-            groups="account.group_account_invoice,base.group_partner_manager",
-            email="facturation@nuage-libre.example",
-            **company,
+        cls.billing_user = cls._create_role_user(
+            "billing", "rb_billing", email="facturation@nuage-libre.example"
         )
-        cls.accountant = new_test_user(
-            cls.env,
-            "rb_accountant",
-            groups="account.group_account_user,account.group_account_invoice",
-            email="comptable@nuage-libre.example",
-            **company,
+        cls.accountant = cls._create_role_user(
+            "accountant", "rb_accountant", email="comptable@nuage-libre.example"
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            "rb_portal",
-            groups="base.group_portal",
-            partner_id=cls.customer.id,
-            **company,
+        cls.portal_user = cls._create_role_user(
+            "portal", "rb_portal", partner_id=cls.customer.id
         )
         cls.product_api = cls._create_product(
             name="API calls",

@@ -4,70 +4,37 @@
 each step (its email) fires once per invoice. The data is committed through
 independent connections and removed at the end of each test."""
 
-from contextlib import closing, contextmanager
+from contextlib import closing
 
 from freezegun import freeze_time
 from psycopg2 import errors as pg_errors
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.recurring_billing.tests.common_workers import SeparateWorkersCase
 
 DUE = "2025-03-01"
 TODAY = "2025-03-04"
 
 
 @tagged("post_install", "-at_install")
-class TestDunningConcurrency(TransactionCase):
+class TestDunningConcurrency(SeparateWorkersCase):
     def setUp(self):
         super().setUp()
-        company = self.env["res.company"].search(
-            [("chart_template", "!=", False)], limit=1
+        orders = self._create_committed_subscriptions(
+            "Dunning concurrency", 3, DUE, DUE, partner_email="c@example.com"
         )
-        if not company:
-            self.skipTest("The database has no company with a chart of accounts.")
-        self.company_id = company.id
-        self.records = {}
-        self.addCleanup(self._remove_committed_data)
         with self._worker() as env:
-            plan = env["recurring.plan"].create(
-                {"name": "Dunning concurrency monthly", "billing_period_value": 1}
-            )
-            product = env["product.product"].create(
-                {
-                    "name": "Dunning concurrency seat",
-                    "type": "service",
-                    "list_price": 10.0,
-                    "recurring_invoice": True,
-                    "invoice_policy": "order",
-                }
-            )
-            template = env["sale.order.template"].create(
-                {"name": "Dunning concurrency", "plan_id": plan.id}
-            )
-            partner = env["res.partner"].create(
-                {"name": "Dunning concurrency customer", "email": "c@example.com"}
-            )
-            orders = env["sale.order"].create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "company_id": self.company_id,
-                        "sale_order_template_id": template.id,
-                        "subscription_start_date": DUE,
-                        "order_line": [Command.create({"product_id": product.id})],
-                    }
-                    for _i in range(3)
-                ]
-            )
-            with freeze_time(DUE):
-                orders.action_confirm()
+            orders = orders.with_env(env)
+            product = env["product.product"].browse(self.records["product"])
             invoices = env["account.move"].create(
                 [
                     {
                         "move_type": "out_invoice",
-                        "partner_id": partner.id,
+                        "partner_id": orders.partner_id.id,
                         "company_id": self.company_id,
                         "invoice_date": DUE,
                         "invoice_date_due": DUE,
@@ -88,7 +55,7 @@ class TestDunningConcurrency(TransactionCase):
                     "company_id": self.company_id,
                     "payment_mode": "manual",
                     "sequence": 0,
-                    "partner_ids": [Command.set(partner.ids)],
+                    "partner_ids": [Command.set(orders.partner_id.ids)],
                     "step_ids": [
                         Command.create(
                             {
@@ -112,55 +79,22 @@ class TestDunningConcurrency(TransactionCase):
                     ],
                 }
             )
-            self.records = {
-                "plan": plan.id,
-                "product": product.id,
-                "template": template.id,
-                "partner": partner.id,
-                "orders": orders.ids,
-                "invoices": invoices.ids,
-                "policy": policy.id,
-            }
+            self.records.update(invoices=invoices.ids, policy=policy.id)
 
-    @contextmanager
-    def _worker(self, commit=True):
-        """An environment on its own connection, like a separate Odoo worker."""
-        with closing(db_connect(self.env.cr.dbname).cursor()) as cr:
-            env = api.Environment(
-                cr,
-                SUPERUSER_ID,
-                {"allowed_company_ids": [self.company_id], "tracking_disable": True},
-            )
-            yield env
-            if commit:
-                # Another worker's transaction: its commit is the point of the
-                # test, the test's own transaction is untouched.
-                cr.commit()  # pylint: disable=invalid-commit
-            else:
-                cr.rollback()
-
-    def _remove_committed_data(self):
+    def _remove_committed_records(self, env):
         if not self.records:
             return
-        r = self.records
-        with self._worker() as env:
-            invoices = env["account.move"].browse(r["invoices"])
-            env["mail.mail"].search(
-                [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
-            ).unlink()
-            env["mail.message"].search(
-                [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
-            ).unlink()
-            invoices.button_draft()
-            invoices.with_context(force_delete=True).unlink()
-            env["recurring.dunning.policy"].browse(r["policy"]).unlink()
-            orders = env["sale.order"].browse(r["orders"])
-            orders._action_cancel()
-            orders.unlink()
-            env["sale.order.template"].browse(r["template"]).unlink()
-            env["recurring.plan"].browse(r["plan"]).unlink()
-            env["product.product"].browse(r["product"]).product_tmpl_id.unlink()
-            env["res.partner"].browse(r["partner"]).unlink()
+        invoices = env["account.move"].browse(self.records.get("invoices", []))
+        env["mail.mail"].search(
+            [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
+        ).unlink()
+        env["mail.message"].search(
+            [("model", "=", "account.move"), ("res_id", "in", invoices.ids)]
+        ).unlink()
+        invoices.button_draft()
+        invoices.with_context(force_delete=True).unlink()
+        env["recurring.dunning.policy"].browse(self.records.get("policy")).unlink()
+        super()._remove_committed_records(env)
 
     def _env(self, cr):
         return api.Environment(
