@@ -3,7 +3,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .recurring_kpi_monthly import DIMENSIONS
+from .recurring_kpi_monthly import dimensions_sql
 
 
 class RecurringKpiCohort(models.Model):
@@ -97,12 +97,6 @@ class RecurringKpiCohort(models.Model):
 
     @property
     def _table_query(self):
-        def columns(alias):
-            return SQL(", ").join(
-                SQL("%s.%s", SQL.identifier(alias), SQL.identifier(d))
-                for d in DIMENSIONS
-            )
-
         return SQL(
             """
             WITH ev AS (%(events)s),
@@ -162,20 +156,11 @@ class RecurringKpiCohort(models.Model):
               FROM running r JOIN total ON total.cohort = r.cohort
             """,
             events=self.env["recurring.kpi.query"]._kpi_events_sql(),
-            first_dims=SQL(", ").join(
-                SQL("COALESCE(ev.%s, 0) AS %s", SQL.identifier(d), SQL.identifier(d))
-                for d in DIMENSIONS
-            ),
-            cohort_dims=columns("cohort"),
-            grid_dims=columns("grid"),
-            r_dims=columns("r"),
-            joined=SQL(" AND ").join(
-                SQL("moves.%s = grid.%s", SQL.identifier(d), SQL.identifier(d))
-                for d in DIMENSIONS
-            ),
-            report_dims=SQL(", ").join(
-                SQL("NULLIF(r.%s, 0) AS %s", SQL.identifier(d), SQL.identifier(d))
-                for d in DIMENSIONS
-            ),
+            first_dims=dimensions_sql("COALESCE(ev.%s, 0) AS %s"),
+            cohort_dims=dimensions_sql("cohort.%s"),
+            grid_dims=dimensions_sql("grid.%s"),
+            r_dims=dimensions_sql("r.%s"),
+            joined=dimensions_sql("moves.%s = grid.%s", " AND "),
+            report_dims=dimensions_sql("NULLIF(r.%s, 0) AS %s"),
             today=self.env.company._get_today(),
         )

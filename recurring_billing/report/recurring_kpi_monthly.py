@@ -7,6 +7,15 @@ from odoo.tools import SQL
 DIMENSIONS = ("company_id", "plan_id", "template_id", "user_id", "country_id")
 
 
+def dimensions_sql(pattern, separator=", "):
+    """``pattern`` written for each dimension, every ``%s`` being the
+    dimension's column, joined by ``separator``: ``"grid.%s"`` gives
+    ``grid.company_id, grid.plan_id, ...``."""
+    return SQL(separator).join(
+        SQL(pattern, *[SQL.identifier(d)] * pattern.count("%s")) for d in DIMENSIONS
+    )
+
+
 class RecurringKpiMonthly(models.Model):
     """MRR of each month and its movements, by company, plan, template,
     salesperson and customer country, from the MRR log."""
@@ -115,23 +124,6 @@ class RecurringKpiMonthly(models.Model):
 
     @property
     def _table_query(self):
-        today = self.env.company._get_today()
-        keys = SQL(", ").join(
-            SQL("COALESCE(ev.%s, 0) AS %s", SQL.identifier(d), SQL.identifier(d))
-            for d in DIMENSIONS
-        )
-        group = SQL(", ").join(SQL.identifier(d) for d in DIMENSIONS)
-        joined = SQL(" AND ").join(
-            SQL("moves.%s = grid.%s", SQL.identifier(d), SQL.identifier(d))
-            for d in DIMENSIONS
-        )
-        grid_dims = SQL(", ").join(
-            SQL("dims.%s", SQL.identifier(d)) for d in DIMENSIONS
-        )
-        report_dims = SQL(", ").join(
-            SQL("NULLIF(grid.%s, 0) AS %s", SQL.identifier(d), SQL.identifier(d))
-            for d in DIMENSIONS
-        )
         return SQL(
             """
             WITH ev AS (%(events)s),
@@ -202,13 +194,11 @@ class RecurringKpiMonthly(models.Model):
                 OR grid.lost <> 0
             """,
             events=self.env["recurring.kpi.query"]._kpi_events_sql(),
-            keys=keys,
-            group=group,
-            grid_dims=grid_dims,
-            joined=joined,
-            grid_group=SQL(", ").join(
-                SQL("grid.%s", SQL.identifier(d)) for d in DIMENSIONS
-            ),
-            report_dims=report_dims,
-            today=today,
+            keys=dimensions_sql("COALESCE(ev.%s, 0) AS %s"),
+            group=dimensions_sql("%s"),
+            grid_dims=dimensions_sql("dims.%s"),
+            joined=dimensions_sql("moves.%s = grid.%s", " AND "),
+            grid_group=dimensions_sql("grid.%s"),
+            report_dims=dimensions_sql("NULLIF(grid.%s, 0) AS %s"),
+            today=self.env.company._get_today(),
         )
