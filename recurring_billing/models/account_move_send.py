@@ -5,14 +5,16 @@ from odoo import fields, models
 from ..tools.facturx_pdf import (
     FACTURX_FILENAME,
     embedded_file_names,
-    fix_pdfa_detection,
     is_pdfa,
     make_facturx_pdfa,
+    pdfa_declared,
+    use_pdfa_writer,
 )
 
 # Odoo takes every PDF wkhtmltopdf renders for a PDF/A already, and then
-# leaves it a plain PDF: see tools/facturx_pdf.py.
-fix_pdfa_detection()
+# leaves it a plain PDF: its sending gets a writer that asks the PDF, within
+# this module's sending only (see tools/facturx_pdf.py).
+use_pdfa_writer()
 
 
 class AccountMoveSend(models.AbstractModel):
@@ -59,7 +61,10 @@ class AccountMoveSend(models.AbstractModel):
             )
 
     def _hook_invoice_document_after_pdf_report_render(self, invoice, invoice_data):
-        super()._hook_invoice_document_after_pdf_report_render(invoice, invoice_data)
+        with pdfa_declared():
+            super()._hook_invoice_document_after_pdf_report_render(
+                invoice, invoice_data
+            )
         pdf_values = invoice_data.get("pdf_attachment_values")
         xml_content = invoice_data.get("fr_facturx_xml")
         if (

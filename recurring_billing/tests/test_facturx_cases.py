@@ -507,17 +507,31 @@ class TestFacturxOdooPdfa(FacturxCasesCommon):
         # which Odoo took for the mark of a PDF/A.
         self.assertEqual(rendered.split(b"\n")[1][:1], b"%")
         self.assertFalse(facturx_pdf.is_pdfa(rendered))
+        # Odoo's own writer is left as it is: it still takes the PDF for a
+        # PDF/A, in other databases and outside the sending of invoices.
         writer = OdooPdfFileWriter()
         writer.cloneReaderDocumentRoot(
             OdooPdfFileReader(io.BytesIO(rendered), strict=False)
         )
+        self.assertTrue(writer.is_pdfa)
+        self.assertIsNot(OdooPdfFileWriter, facturx_pdf.PdfaWriter)
+        # The writer Odoo's sending uses asks the PDF while this module sends.
+        writer = facturx_pdf.PdfaWriter()
+        with facturx_pdf.pdfa_declared():
+            writer.cloneReaderDocumentRoot(
+                OdooPdfFileReader(io.BytesIO(rendered), strict=False)
+            )
         self.assertFalse(writer.is_pdfa)
         self.assertTrue(pdfa3_errors(rendered))
         self._send(move)
         pdf = move.invoice_pdf_report_id.raw
         self.assertTrue(facturx_pdf.is_pdfa(pdf))
-        writer = OdooPdfFileWriter()
-        writer.cloneReaderDocumentRoot(OdooPdfFileReader(io.BytesIO(pdf), strict=False))
+        self.assertFalse(pdfa3_errors(pdf))
+        writer = facturx_pdf.PdfaWriter()
+        with facturx_pdf.pdfa_declared():
+            writer.cloneReaderDocumentRoot(
+                OdooPdfFileReader(io.BytesIO(pdf), strict=False)
+            )
         self.assertTrue(writer.is_pdfa)
 
     def test_production_path_without_rebuild(self):

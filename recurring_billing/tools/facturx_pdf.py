@@ -9,9 +9,9 @@ takes the PDF for a PDF/A already. Its test for that
 (``OdooPdfFileWriter.cloneReaderDocumentRoot``) looks at the second line of
 the file: a ``%`` followed by four bytes. That is the binary comment that
 every PDF writer, wkhtmltopdf included, puts there, so Odoo took every
-rendered invoice for a PDF/A and left it a plain PDF. :func:`fix_pdfa_detection`
-makes the test ask what a PDF/A declares: its XMP metadata's PDF/A
-identification (``pdfaid:part``, ISO 19005-3, 6.6.4).
+rendered invoice for a PDF/A and left it a plain PDF. :class:`PdfaWriter`
+asks what a PDF/A declares instead: its XMP metadata's PDF/A identification
+(``pdfaid:part``, ISO 19005-3, 6.6.4).
 
 ``convert_to_pdfa`` also expects the document outline that the wkhtmltopdf
 builds with patched Qt write, and fails half-way without it (Debian's
@@ -19,9 +19,17 @@ build writes none): an empty outline is added first. And the header it
 sets, ``%PDF-1.7`` and an end of line, gets a second end of line from
 PyPDF2 2 and pypdf, which write their own before the binary comment: ISO
 19005-3 (6.1.2) wants a single one.
+
+Odoo's class is left as it is: ``account_edi_ubl_cii``'s sending is pointed at
+:class:`PdfaWriter`, which behaves as Odoo's writer except while
+:func:`pdfa_declared` is active, that is while a database with this module
+sends an invoice. Other databases of the same server, and every other use of
+Odoo's writer, are untouched.
 """
 
 import io
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from odoo.tools import pdf as odoo_pdf
 from odoo.tools.pdf import (
@@ -56,22 +64,34 @@ def _single_eol_header(writer):
         writer._header = header.rstrip(b"\r\n")
 
 
-def fix_pdfa_detection():
-    """Make ``OdooPdfFileWriter.is_pdfa`` true only for a PDF that declares
-    itself a PDF/A. Idempotent."""
-    clone = OdooPdfFileWriter.cloneReaderDocumentRoot
-    if getattr(clone, "_declares_pdfa", False):
-        return
+_PDFA_DECLARED = ContextVar("recurring_billing_pdfa_declared", default=False)
 
-    convert = OdooPdfFileWriter.convert_to_pdfa
+
+@contextmanager
+def pdfa_declared():
+    """Within it, :class:`PdfaWriter` detects and converts PDF/A as the ISO
+    standard says."""
+    token = _PDFA_DECLARED.set(True)
+    try:
+        yield
+    finally:
+        _PDFA_DECLARED.reset(token)
+
+
+class PdfaWriter(OdooPdfFileWriter):
+    """Odoo's PDF writer; within :func:`pdfa_declared`, a PDF/A is one that
+    declares itself so, and the conversion adds the outline it needs and
+    writes a single end of line after the header."""
 
     def cloneReaderDocumentRoot(self, reader):
-        clone(self, reader)
-        self.is_pdfa = declares_pdfa(reader)
-        _single_eol_header(self)
+        super().cloneReaderDocumentRoot(reader)
+        if _PDFA_DECLARED.get():
+            self.is_pdfa = declares_pdfa(reader)
+            _single_eol_header(self)
 
     def convert_to_pdfa(self):
-        if "/Outlines" not in self._root_object:
+        declared = _PDFA_DECLARED.get()
+        if declared and "/Outlines" not in self._root_object:
             outlines = DictionaryObject(
                 {
                     NameObject("/Type"): NameObject("/Outlines"),
@@ -79,12 +99,17 @@ def fix_pdfa_detection():
                 }
             )
             self._root_object[NameObject("/Outlines")] = self._addObject(outlines)
-        convert(self)
-        _single_eol_header(self)
+        super().convert_to_pdfa()
+        if declared:
+            _single_eol_header(self)
 
-    cloneReaderDocumentRoot._declares_pdfa = True
-    OdooPdfFileWriter.cloneReaderDocumentRoot = cloneReaderDocumentRoot
-    OdooPdfFileWriter.convert_to_pdfa = convert_to_pdfa
+
+def use_pdfa_writer():
+    """Point ``account_edi_ubl_cii``'s sending at :class:`PdfaWriter`.
+    Idempotent."""
+    from odoo.addons.account_edi_ubl_cii.models import account_move_send
+
+    account_move_send.OdooPdfFileWriter = PdfaWriter
 
 
 def embedded_file_names(pdf_bytes):
@@ -108,12 +133,14 @@ def make_facturx_pdfa(pdf_bytes, xml_bytes, xmp_metadata):
     """
     reader = OdooPdfFileReader(io.BytesIO(pdf_bytes), strict=False)
     has_xml = FACTURX_FILENAME in [name for name, _c in reader.getAttachments()]
-    writer = OdooPdfFileWriter()
-    writer.cloneReaderDocumentRoot(reader)
+    writer = PdfaWriter()
+    with pdfa_declared():
+        writer.cloneReaderDocumentRoot(reader)
     if not has_xml:
         writer.addAttachment(FACTURX_FILENAME, xml_bytes, subtype="text/xml")
     if not writer.is_pdfa:
-        writer.convert_to_pdfa()
+        with pdfa_declared():
+            writer.convert_to_pdfa()
         writer.add_file_metadata(xmp_metadata)
     buffer = io.BytesIO()
     writer.write(buffer)
