@@ -53,6 +53,8 @@ PYTHON_DEPS = [
     ("stripe", "stripe>=8,<17"),
     ("facturx", "factur-x>=3.1"),
     ("saxonche", "saxonche>=13.1"),
+    # Odoo's PDF/A conversion sets the fonts' glyph widths with it.
+    ("fontTools", "fonttools>=4.37.2"),
     ("pytest_odoo", "pytest-odoo>=2.1"),
     ("freezegun", "freezegun"),
     ("hypothesis", "hypothesis"),

@@ -12,7 +12,9 @@
     "maintainers": [],
     "license": "AGPL-3",
     "installable": True,
-    "external_dependencies": {"python": ["lxml", "factur-x", "pypdf", "saxonche"]},
+    "external_dependencies": {
+        "python": ["lxml", "factur-x", "pypdf", "saxonche", "fonttools"]
+    },
     "depends": [
         "sale_management",
         "l10n_fr_account",
