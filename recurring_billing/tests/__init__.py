@@ -7,6 +7,7 @@ from . import test_multi_company
 from . import test_communications
 from . import test_simulation
 from . import test_pricing
+from . import test_proration
 from . import test_pricing_properties
 from . import test_fr_invoice
 from . import test_facturx
