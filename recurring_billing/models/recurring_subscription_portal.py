@@ -1,11 +1,15 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+
 from markupsafe import Markup
 from stdnum.fr import siret as stdnum_siret
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
+
+_logger = logging.getLogger(__name__)
 
 # Quantities a subscriber may set on the customer portal.
 PORTAL_MAX_QUANTITY = 9999
@@ -56,6 +60,11 @@ class RecurringSubscriptionPortal(models.AbstractModel):
     def _portal_can_cancel(self):
         self.ensure_one()
         return self.subscription_state in ("trial", "active", "paused")
+
+    def _portal_can_update_payment_method(self):
+        """A subscription that still has invoices to come or to pay."""
+        self.ensure_one()
+        return self.subscription_state in ("trial", "active", "paused", "to_close")
 
     def _get_portal_change_products(self):
         """``{product: (current quantity, minimum quantity)}`` of what the
@@ -189,6 +198,72 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         order._portal_log(
             self.env._("Resumed by the customer on the customer portal."), partner
         )
+
+    def _get_portal_payment_tokens(self):
+        """The customer's other saved payment methods that may pay this
+        subscription, to choose from on the portal."""
+        self.ensure_one()
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            ._get_available_tokens(None, self.partner_id.id, is_validation=True)
+        )
+        return tokens.filtered(
+            lambda token: token != self.payment_token_id
+            and not self._recurring_check_token(token)
+        )
+
+    def _portal_set_payment_token(self, token, partner):
+        """Make ``token`` the payment method of this subscription, as its
+        customer asked on the portal (a method saved through Odoo's payment
+        form, or another of their saved methods), and tell them by email."""
+        self.ensure_one()
+        if not self._portal_can_update_payment_method():
+            raise UserError(
+                self.env._(
+                    "The payment method of subscription %(order)s cannot be "
+                    "changed: it is %(state)s.",
+                    order=self.name,
+                    state=self._subscription_state_label(),
+                )
+            )
+        message = self._recurring_check_token(token)
+        if message:
+            raise UserError(message)
+        order = self._portal_as_company()
+        previous = order.payment_token_id
+        if previous == token:
+            return
+        order.payment_token_id = token.sudo()
+        order._portal_log(
+            self.env._(
+                "Payment method replaced by the customer on the customer portal: "
+                "%(old)s → %(new)s.",
+                old=previous.sudo().display_name or "-",
+                new=token.sudo().display_name,
+            ),
+            partner,
+        )
+        order._send_portal_mail(
+            "recurring_billing.mail_template_subscription_portal_payment_method"
+        )
+
+    def _portal_payment_method_saved(self, token, partner):
+        """A payment method was saved from this subscription's page (a
+        ``validation`` transaction, post-processed): it becomes the
+        subscription's. Called by the payment post-processing, which must go
+        on for other transactions: a refusal is logged, not raised."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._portal_set_payment_token(token, partner)
+        except UserError as error:
+            _logger.warning(
+                "Payment method %s not set on subscription %s: %s",
+                token.id,
+                self.id,
+                error.args[0],
+            )
 
     def _get_portal_cancellation_date(self):
         """Last day of service if the subscriber cancels today: as the Cancel

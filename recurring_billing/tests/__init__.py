@@ -23,3 +23,4 @@ from . import test_facturx_cases
 from . import test_overlap
 from . import test_issue_dating
 from . import test_bad_input
+from . import test_portal_payment_method

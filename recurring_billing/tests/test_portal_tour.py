@@ -3,6 +3,7 @@
 """A subscriber on the customer portal in a real browser (Chromium)."""
 
 import re
+from datetime import date
 
 from odoo.tests import tagged
 
@@ -73,5 +74,36 @@ class TestPortalTours(RecurringPortalCommon):
                     ("res_id", "=", self.subscription.id),
                     ("subject", "ilike", "cancellation"),
                 ]
+            )
+        )
+
+    def test_replace_the_card_through_odoos_payment_form(self):
+        provider = self._prepare_demo_provider()
+        if not provider:
+            self.skipTest("payment_demo is not installed (tasks.py test installs it)")
+        old_token = self._create_demo_token(
+            provider, "1111", expiry_date=date(2027, 3, 31)
+        )
+        self.subscription.payment_token_id = old_token
+        self.start_tour(
+            f"/my/subscriptions/{self.subscription.id}",
+            "recurring_portal_replace_card",
+            login="rb_portal_subscriber",
+        )
+        new_token = self.subscription.payment_token_id
+        self.assertNotEqual(new_token, old_token)
+        self.assertEqual(new_token.payment_details, "4242")
+        self.assertEqual(new_token.partner_id, self.customer)
+        self.assertEqual(new_token.provider_id, provider)
+        tx = self.env["payment.transaction"].search(
+            [("token_id", "=", new_token.id)]
+        )
+        self.assertEqual(tx.operation, "validation")
+        self.assertEqual(tx.recurring_subscription_id, self.subscription)
+        self.assertTrue(
+            self.subscription.message_ids.filtered(
+                lambda m: "Payment method replaced by the customer" in (m.body or "")
+                and "1111" in m.body
+                and "4242" in m.body
             )
         )

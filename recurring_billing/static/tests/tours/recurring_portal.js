@@ -183,3 +183,34 @@ registry.category("web_tour.tours").add("recurring_portal_public_confirm", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("recurring_portal_replace_card", {
+    steps: () => [
+        {
+            content: "The subscription's card is shown",
+            trigger: ".o_subscription_token_digits:contains(1111)",
+        },
+        {
+            content: "Replace it",
+            trigger: "a.o_subscription_payment_method_update",
+            run: "click",
+        },
+        {
+            content: "Odoo's payment form, in validation mode: the card number",
+            trigger: ".o_subscription_payment_method_form input[name=customer_input]",
+            run: "edit 4242",
+        },
+        {
+            content: "Save",
+            trigger: "button[name=o_payment_submit_button]:not(:disabled)",
+            run: "click",
+        },
+        {
+            content: "Back on the subscription, with the new card",
+            trigger: ".o_subscription_notice[data-notice=payment_method]",
+        },
+        {
+            trigger: ".o_subscription_token_digits:contains(4242)",
+        },
+    ],
+});
