@@ -75,6 +75,14 @@ class SaleOrderTemplate(models.Model):
         "effect at: a cancellation that comes later ends the subscription at "
         "the end of a following period.",
     )
+    minimum_commitment_months = fields.Integer(
+        string="Minimum Commitment (months)",
+        help="Months from the start date before which a subscription cannot "
+        "end: a cancellation takes effect at the end of the first period "
+        "that ends on or after the start date plus this many months, less a "
+        "day (the back office's Cancel button and the customer portal alike). "
+        "0: no minimum. A free trial can still be stopped at once.",
+    )
     renewal_reminder_days = fields.Integer(
         default=30,
         help="Days before each renewal of a fixed term at which the customer is "
@@ -210,6 +218,7 @@ class SaleOrderTemplate(models.Model):
         "trial_reminder_days",
         "term_duration",
         "notice_days",
+        "minimum_commitment_months",
         "renewal_reminder_days",
         "term_type",
         "charge_delay_days",
@@ -221,6 +230,7 @@ class SaleOrderTemplate(models.Model):
                     template.trial_days,
                     template.trial_reminder_days,
                     template.notice_days,
+                    template.minimum_commitment_months,
                     template.renewal_reminder_days,
                     template.charge_delay_days,
                 )
@@ -228,8 +238,8 @@ class SaleOrderTemplate(models.Model):
             ):
                 raise ValidationError(
                     self.env._(
-                        "Template %(template)s: trial, notice, reminder and charge "
-                        "durations cannot be negative.",
+                        "Template %(template)s: trial, notice, minimum commitment, "
+                        "reminder and charge durations cannot be negative.",
                         template=template.name,
                     )
                 )
