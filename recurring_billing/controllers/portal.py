@@ -367,7 +367,13 @@ class SubscriptionPortal(CustomerPortal):
             partner_id=partner_sudo.id,
             providers_sudo=providers_sudo,
             payment_methods_sudo=payment_methods_sudo,
-            tokens_sudo=order_sudo._get_portal_payment_tokens(),
+            # The customer's other saved methods, for its logged-in contacts
+            # only: a link with the access token saves a new one.
+            tokens_sudo=(
+                order_sudo._get_portal_payment_tokens()
+                if not request.env.user._is_public()
+                else request.env["payment.token"]
+            ),
             availability_report=availability_report,
             transaction_route=self._subscription_url(
                 order_sudo, "/payment_method/transaction"
@@ -453,6 +459,10 @@ class SubscriptionPortal(CustomerPortal):
         """Make another saved payment method of the customer this
         subscription's."""
         order_sudo = self._payment_method_check_access(order_id, access_token)
+        if request.env.user._is_public():
+            raise ValidationError(
+                request.env._("Log in to choose another of your payment methods.")
+            )
         token_sudo = (
             request.env["payment.token"]
             .sudo()

@@ -232,9 +232,18 @@ class TestPortalPaymentMethod(RecurringPortalCommon):
         self.assertEqual(self._snapshot(self.subscription), before)
         self.assertEqual(self.subscription.payment_token_id, self.old_token)
         access_token = self.subscription.access_token
-        form = self._form_values(
-            f"{self.url}/payment_method?access_token={access_token}"
-        )
+        other_card = self._create_demo_token(self.provider, "5555")
+        public_url = f"{self.url}/payment_method?access_token={access_token}"
+        form = self._form_values(public_url)
+        # Without logging in, a new method only: the others are not shown
+        # nor may be chosen.
+        self.assertNotIn("5555", self.url_open(public_url).text)
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                form["assign-token-route"],
+                {"token_id": other_card.id, "access_token": access_token},
+            )
+        self.assertEqual(self.subscription.payment_token_id, self.old_token)
         values = self.make_jsonrpc_request(
             form["transaction-route"], self._transaction_params(access_token)
         )
