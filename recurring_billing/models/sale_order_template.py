@@ -144,6 +144,20 @@ class SaleOrderTemplate(models.Model):
         help="Subscribers may pause and resume their subscription themselves "
         "on the customer portal.",
     )
+    switch_product_ids = fields.Many2many(
+        "product.product",
+        "sale_order_template_switch_product_rel",
+        "template_id",
+        "product_id",
+        string="Offers Customers Can Switch To",
+        check_company=True,
+        domain="[('recurring_invoice', '=', True)]",
+        help="Subscription products a subscriber may switch between on the "
+        "customer portal (from Starter to Pro, say): the subscription's line "
+        "of one of them is set to another, with the same quantity, and the "
+        "rest of the period is prorated as the Change wizard does. Empty: "
+        "the portal offers no change of offer.",
+    )
     trial_reminder_days = fields.Integer(
         default=3,
         help="Days before the end of the trial at which the customer is reminded.",
@@ -249,5 +263,34 @@ class SaleOrderTemplate(models.Model):
                         "Template %(template)s: a fixed term must last at least "
                         "one month.",
                         template=template.name,
+                    )
+                )
+
+    @api.constrains("switch_product_ids", "company_id")
+    def _check_switch_products(self):
+        for template in self:
+            foreign = template.switch_product_ids.filtered(
+                lambda product, template=template: product.company_id
+                and product.company_id != template.company_id
+            )
+            if foreign:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: %(products)s belong to another "
+                        "company than the template.",
+                        template=template.name,
+                        products=", ".join(foreign.mapped("display_name")),
+                    )
+                )
+            wrong = template.switch_product_ids.filtered(
+                lambda product: not product.recurring_invoice
+            )
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: subscribers can only switch to "
+                        "subscription products, which %(products)s are not.",
+                        template=template.name,
+                        products=", ".join(wrong.mapped("display_name")),
                     )
                 )
