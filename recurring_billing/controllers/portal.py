@@ -211,7 +211,7 @@ class SubscriptionPortal(CustomerPortal):
         )
 
     # ------------------------------------------------------------
-    # CHANGE: QUANTITIES AND ADD-ONS, PREVIEW, CONFIRMATION
+    # CHANGE: OFFER, QUANTITIES AND ADD-ONS, PREVIEW, CONFIRMATION
     # ------------------------------------------------------------
 
     def _parse_quantities(self, order_sudo, kw):
@@ -232,6 +232,25 @@ class SubscriptionPortal(CustomerPortal):
                     )
                 ) from error
         return quantities
+
+    def _parse_offer(self, order_sudo, kw):
+        """The offer chosen in the form's ``offer`` field, among those the
+        template lets this subscription switch to; ``None`` for none or the
+        current one. A product id that is not one of them is refused without
+        being read."""
+        raw = kw.get("offer")
+        if raw in (None, ""):
+            return None
+        current, _quantity, offers = order_sudo._get_portal_offers()
+        offer = offers.filtered(lambda product: str(product.id) == raw)
+        if not offer:
+            raise UserError(
+                request.env._(
+                    "This offer cannot be chosen for subscription %(order)s.",
+                    order=order_sudo.name,
+                )
+            )
+        return None if offer == current else offer
 
     @http.route(
         ["/my/subscriptions/<int:order_id>/change"],
@@ -254,17 +273,23 @@ class SubscriptionPortal(CustomerPortal):
                 error=request.env._("This subscription cannot be changed now."),
             )
         values = self._prepare_subscription_values(order_sudo, access_token)
+        current_offer, _quantity, offers = order_sudo._get_portal_offers()
         values.update(
             products=order_sudo._get_portal_change_products(),
+            current_offer=current_offer,
+            offers=offers,
+            offer_prices=order_sudo._get_portal_offer_prices(offers),
             page_name="subscription_change",
         )
         if request.httprequest.method == "POST":
             try:
                 quantities = self._parse_quantities(order_sudo, kw)
-                values["preview"] = order_sudo._portal_preview_change(quantities)
+                offer = self._parse_offer(order_sudo, kw)
+                values["preview"] = order_sudo._portal_preview_change(quantities, offer)
                 values["asked"] = {
                     product.id: quantity for product, quantity in quantities.items()
                 }
+                values["asked_offer"] = offer
             except (UserError, ValidationError) as error:
                 values["error"] = error.args[0]
         return request.render("recurring_billing.portal_subscription_change", values)
@@ -278,7 +303,11 @@ class SubscriptionPortal(CustomerPortal):
     )
     def portal_subscription_change_confirm(self, order_id, access_token=None, **kw):
         def change(order, partner):
-            order._portal_change(self._parse_quantities(order, kw), partner)
+            order._portal_change(
+                self._parse_quantities(order, kw),
+                partner,
+                offer=self._parse_offer(order, kw),
+            )
 
         return self._run_action(order_id, access_token, change, "changed")
 

@@ -86,15 +86,64 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                     "product_uom_qty"
                 )
             )
+            if not quantity and product not in addons:
+                # A product left at zero by a change of offer.
+                continue
             minimum = 0.0 if product in addons else 1.0
             products[product] = (quantity, minimum)
         return products
 
-    def _portal_check_quantities(self, quantities):
+    def _get_portal_offers(self):
+        """The subscription's offer and the offers its template lets the
+        subscriber switch to (``switch_product_ids``).
+
+        :return: ``(current product, its quantity, offers)``, the current
+            product among the offers; an empty product and offers when the
+            subscription has no line of a listed offer or nothing to switch to
+        """
+        self.ensure_one()
+        Product = self.env["product.product"]
+        offers = self.sale_order_template_id.switch_product_ids.filtered(
+            lambda product: product.recurring_invoice and not product.recurring_usage
+        )
+        lines = self._get_recurring_lines().filtered(
+            lambda line: line.product_uom_qty > 0
+        )
+        current = lines.product_id.filtered(lambda product: product in offers)[:1]
+        # An offer already on the subscription beside the current one is
+        # changed by its quantity, not switched to.
+        offers -= lines.product_id - current
+        if not current or not offers - current:
+            return Product, 0.0, Product
+        quantity = sum(
+            lines.filtered(lambda line: line.product_id == current).mapped(
+                "product_uom_qty"
+            )
+        )
+        return current, quantity, offers
+
+    def _get_portal_offer_prices(self, offers):
+        """``{product: untaxed price of one unit for one period}`` of
+        ``offers``, priced as the engine would add them to this subscription."""
+        self.ensure_one()
+        SaleOrderLine = self.env["sale.order.line"]
+        prices = {}
+        for product in offers:
+            line = SaleOrderLine.new({"order_id": self.id, "product_id": product.id})
+            prices[product] = line._get_recurring_period_amount(1.0) * (
+                1 - line.discount / 100.0
+            )
+        return prices
+
+    def _portal_check_quantities(self, quantities, offer=None):
         """Only what the template allows: the products of
         :meth:`_get_portal_change_products`, whole quantities within their
-        bounds. Raise a UserError otherwise.
+        bounds, and ``offer`` among :meth:`_get_portal_offers`. Raise a
+        UserError otherwise.
 
+        :param offer: the offer to switch to (a product.product), if any: the
+            current offer goes to zero and ``offer`` takes its quantity (the
+            one asked, or the current one)
         :return: the quantities that differ from the current ones
         """
         self.ensure_one()
@@ -124,6 +173,19 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                 )
             if quantity != current:
                 changes[product] = float(quantity)
+        if offer:
+            current_offer, offer_quantity, offers = self._get_portal_offers()
+            if offer not in offers:
+                raise UserError(
+                    self.env._(
+                        "This offer cannot be chosen for subscription %(order)s.",
+                        order=self.name,
+                    )
+                )
+            if offer != current_offer:
+                new_quantity = changes.pop(current_offer, offer_quantity)
+                changes[current_offer] = 0.0
+                changes[offer] = new_quantity
         if not changes:
             raise UserError(self.env._("Change at least one quantity."))
         return changes
@@ -139,15 +201,16 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         self.ensure_one()
         return self.with_user(SUPERUSER_ID).with_company(self.company_id)
 
-    def _portal_preview_change(self, quantities):
+    def _portal_preview_change(self, quantities, offer=None):
         """The engine's prorated preview of a change the subscriber asks."""
         self.ensure_one()
-        changes = self._portal_check_quantities(quantities)
+        changes = self._portal_check_quantities(quantities, offer)
         order = self._portal_as_company()
         return order._preview_subscription_change(changes)
 
-    def _portal_change(self, quantities, partner):
-        """Apply a change as the Change wizard does.
+    def _portal_change(self, quantities, partner, offer=None):
+        """Apply a change as the Change wizard does, ``offer`` replacing the
+        subscription's offer if given.
 
         :return: the change order, or an empty recordset
         """
@@ -158,7 +221,7 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                     "Subscription %(order)s cannot be changed now.", order=self.name
                 )
             )
-        changes = self._portal_check_quantities(quantities)
+        changes = self._portal_check_quantities(quantities, offer)
         order = self._portal_as_company()
         change_order = order._subscription_change(changes)
         order._portal_log(

@@ -25,3 +25,4 @@ from . import test_issue_dating
 from . import test_bad_input
 from . import test_portal_payment_method
 from . import test_minimum_commitment
+from . import test_portal_offer
