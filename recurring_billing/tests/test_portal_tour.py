@@ -5,6 +5,7 @@
 import re
 from datetime import date
 
+from odoo import Command
 from odoo.tests import tagged
 
 from .common_portal import RecurringPortalCommon
@@ -25,6 +26,35 @@ class TestPortalTours(RecurringPortalCommon):
         self.assertEqual(len(change_order), 1)
         self.assertEqual(change_order.amount_total, preview["amount_total"])
         self.assertEqual(change_order.invoice_ids.state, "posted")
+
+    def test_switch_offer(self):
+        premium = self._create_product(
+            name="Premium hosting",
+            type="service",
+            lst_price=50.0,
+            recurring_invoice=True,
+            invoice_policy="order",
+        )
+        self.template_portal.switch_product_ids = [
+            Command.set((self.product_cloud | premium).ids)
+        ]
+        preview = self.subscription._preview_subscription_change(
+            {self.product_cloud: 0.0, premium: 1.0}
+        )
+        self.start_tour(
+            f"/my/subscriptions/{self.subscription.id}",
+            "recurring_portal_switch_offer",
+            login="rb_portal_subscriber",
+        )
+        quantities = {
+            line.product_id: line.product_uom_qty
+            for line in self.subscription.order_line
+        }
+        self.assertEqual((quantities[self.product_cloud], quantities[premium]), (0, 1))
+        change_order = self.subscription.subscription_change_order_ids
+        self.assertEqual(len(change_order), 1)
+        self.assertEqual(change_order.amount_total, preview["amount_total"])
+        self.assertEqual(change_order.invoice_ids.amount_total, preview["amount_total"])
 
     def test_pause_resume_and_cancel_in_three_clicks(self):
         self.start_tour(

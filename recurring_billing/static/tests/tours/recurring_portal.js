@@ -214,3 +214,46 @@ registry.category("web_tour.tours").add("recurring_portal_replace_card", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("recurring_portal_switch_offer", {
+    steps: () => [
+        {
+            content: "Change the subscription",
+            trigger: "a.o_subscription_change",
+            run: "click",
+        },
+        {
+            content: "The offers of the template, with their price",
+            trigger: ".o_subscription_offers label:contains(Premium hosting)",
+        },
+        {
+            content: "Choose Premium",
+            trigger: ".o_subscription_offers .form-check:contains(Premium hosting) input",
+            run: "click",
+        },
+        {
+            content: "See the prorated amount",
+            trigger: "button.o_subscription_preview",
+            run: "click",
+        },
+        {
+            content: "Cloud goes, Premium comes, before confirming",
+            trigger: ".o_subscription_change_preview tr:contains(Cloud hosting) td:contains(1 → 0)",
+        },
+        {
+            trigger: ".o_subscription_change_preview tr:contains(Premium hosting) td:contains(0 → 1)",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_subscription_change_confirm",
+            run: "click",
+        },
+        {
+            content: "Changed",
+            trigger: ".o_subscription_notice[data-notice=changed]",
+        },
+        {
+            trigger: ".o_subscription_lines td:contains(Premium hosting)",
+        },
+    ],
+});
