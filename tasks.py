@@ -20,8 +20,9 @@
         http://localhost:8069.
 
     python3 tasks.py test [--db NAME] [pytest arguments...]
-        Create a fresh database, install the three addons, check the install
-        log is free of errors and warnings, and run every test with
+        Create a fresh database, install the three addons (and Odoo's demo
+        payment provider, payment_demo, for the portal's card tour), check the
+        install log is free of errors and warnings, and run every test with
         pytest-odoo on that database, with an HTTP server for the portal tests
         and the browser tours (Chromium). Exits non-zero on any failure.
 
@@ -67,6 +68,10 @@ PYTHON_DEPS = [
         "odoo-addon-account_invoice_start_end_dates>=18.0,<18.1",
     ),
 ]
+# Odoo modules the test database installs beside the addons: Odoo's demo
+# payment provider (tokenisation and validation without any network), with
+# which the portal's browser tour saves a new card through Odoo's payment form.
+TEST_MODULES = ["payment_demo"]
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = os.environ.get("PGPORT", "5432")
 DB_USER = os.environ.get("PGUSER") or getpass.getuser()
@@ -240,9 +245,11 @@ def odoo_args(db):
     ]
 
 
-def install_addons(db, extra=()):
-    """Install the three addons in a new database; return the install log."""
-    say(f"creating database {db} and installing {', '.join(ADDONS)}")
+def install_addons(db, extra=(), modules=()):
+    """Install the three addons (and ``modules``) in a new database; return
+    the install log."""
+    addons = ADDONS + [module for module in modules if module not in ADDONS]
+    say(f"creating database {db} and installing {', '.join(addons)}")
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -250,7 +257,7 @@ def install_addons(db, extra=()):
             "-m",
             "odoo",
             *odoo_args(db),
-            "--init=" + ",".join(ADDONS),
+            "--init=" + ",".join(addons),
             "--stop-after-init",
             "--log-level=info",
             *extra,
@@ -273,7 +280,7 @@ def cmd_test(args, pytest_args):
     install_python_deps()
     ensure_postgresql()
     recreate_database(args.db)
-    install_addons(args.db)
+    install_addons(args.db, modules=TEST_MODULES)
     command = [
         sys.executable,
         "-m",

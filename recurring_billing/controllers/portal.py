@@ -5,11 +5,12 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import request
 from odoo.tools import format_date
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.addons.sale.controllers.portal import CustomerPortal
 
 # Notices shown on the subscription page after an action (?message=...).
-NOTICES = ("changed", "paused", "resumed", "cancelled", "billing")
+NOTICES = ("changed", "paused", "resumed", "cancelled", "billing", "payment_method")
 # Close reasons kept for the business's own use, not offered to subscribers.
 INTERNAL_CLOSE_REASONS = (
     "recurring_billing.close_reason_unpaid",
@@ -210,7 +211,7 @@ class SubscriptionPortal(CustomerPortal):
         )
 
     # ------------------------------------------------------------
-    # CHANGE: QUANTITIES AND ADD-ONS, PREVIEW, CONFIRMATION
+    # CHANGE: OFFER, QUANTITIES AND ADD-ONS, PREVIEW, CONFIRMATION
     # ------------------------------------------------------------
 
     def _parse_quantities(self, order_sudo, kw):
@@ -231,6 +232,25 @@ class SubscriptionPortal(CustomerPortal):
                     )
                 ) from error
         return quantities
+
+    def _parse_offer(self, order_sudo, kw):
+        """The offer chosen in the form's ``offer`` field, among those the
+        template lets this subscription switch to; ``None`` for none or the
+        current one. A product id that is not one of them is refused without
+        being read."""
+        raw = kw.get("offer")
+        if raw in (None, ""):
+            return None
+        current, _quantity, offers = order_sudo._get_portal_offers()
+        offer = offers.filtered(lambda product: str(product.id) == raw)
+        if not offer:
+            raise UserError(
+                request.env._(
+                    "This offer cannot be chosen for subscription %(order)s.",
+                    order=order_sudo.name,
+                )
+            )
+        return None if offer == current else offer
 
     @http.route(
         ["/my/subscriptions/<int:order_id>/change"],
@@ -253,17 +273,23 @@ class SubscriptionPortal(CustomerPortal):
                 error=request.env._("This subscription cannot be changed now."),
             )
         values = self._prepare_subscription_values(order_sudo, access_token)
+        current_offer, _quantity, offers = order_sudo._get_portal_offers()
         values.update(
             products=order_sudo._get_portal_change_products(),
+            current_offer=current_offer,
+            offers=offers,
+            offer_prices=order_sudo._get_portal_offer_prices(offers),
             page_name="subscription_change",
         )
         if request.httprequest.method == "POST":
             try:
                 quantities = self._parse_quantities(order_sudo, kw)
-                values["preview"] = order_sudo._portal_preview_change(quantities)
+                offer = self._parse_offer(order_sudo, kw)
+                values["preview"] = order_sudo._portal_preview_change(quantities, offer)
                 values["asked"] = {
                     product.id: quantity for product, quantity in quantities.items()
                 }
+                values["asked_offer"] = offer
             except (UserError, ValidationError) as error:
                 values["error"] = error.args[0]
         return request.render("recurring_billing.portal_subscription_change", values)
@@ -277,9 +303,213 @@ class SubscriptionPortal(CustomerPortal):
     )
     def portal_subscription_change_confirm(self, order_id, access_token=None, **kw):
         def change(order, partner):
-            order._portal_change(self._parse_quantities(order, kw), partner)
+            order._portal_change(
+                self._parse_quantities(order, kw),
+                partner,
+                offer=self._parse_offer(order, kw),
+            )
 
         return self._run_action(order_id, access_token, change, "changed")
+
+    # ------------------------------------------------------------
+    # PAYMENT METHOD: ODOO'S PAYMENT FORM, VALIDATION OPERATION
+    # ------------------------------------------------------------
+
+    def _get_payment_method_partner(self, order_sudo):
+        """Who saves the payment method: the logged-in contact of the
+        subscription's customer, or the customer itself (access token)."""
+        user_partner = request.env.user.partner_id
+        if (
+            not request.env.user._is_public()
+            and user_partner.commercial_partner_id
+            == order_sudo.partner_id.commercial_partner_id
+        ):
+            return user_partner
+        return order_sudo.partner_id
+
+    def _get_payment_method_providers(self, order_sudo, partner_sudo, report=None):
+        """The providers that may save a payment method for this subscription
+        (its company's, tokenisation, validation), as Odoo's
+        ``/my/payment_method`` page selects them."""
+        return (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(
+                order_sudo.company_id.id,
+                partner_sudo.id,
+                0.0,
+                force_tokenization=True,
+                is_validation=True,
+                report=report,
+            )
+        )
+
+    @http.route(
+        ["/my/subscriptions/<int:order_id>/payment_method"],
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+    )
+    def portal_subscription_payment_method(self, order_id, access_token=None, **kw):
+        """Odoo's payment form in validation mode: a new payment method saved
+        there becomes this subscription's; another saved method of the
+        customer may be chosen instead."""
+        try:
+            order_sudo = self._subscription_check_access(order_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if not order_sudo._portal_can_update_payment_method():
+            return self._render_subscription(
+                order_sudo,
+                access_token,
+                error=request.env._(
+                    "The payment method of this subscription cannot be changed."
+                ),
+            )
+        partner_sudo = self._get_payment_method_partner(order_sudo)
+        availability_report = {}
+        providers_sudo = self._get_payment_method_providers(
+            order_sudo, partner_sudo, report=availability_report
+        )
+        payment_methods_sudo = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(
+                providers_sudo.ids,
+                partner_sudo.id,
+                force_tokenization=True,
+                report=availability_report,
+            )
+        )
+        values = self._prepare_subscription_values(order_sudo, access_token)
+        document_token = order_sudo._portal_ensure_token()
+        values.update(
+            page_name="subscription_payment_method",
+            # Odoo's payment form (payment.form), as /my/payment_method uses it.
+            mode="validation",
+            allow_token_selection=True,
+            allow_token_deletion=False,
+            reference_prefix=payment_utils.singularize_reference_prefix(
+                prefix=f"{order_sudo.name}-V"
+            ),
+            partner_id=partner_sudo.id,
+            providers_sudo=providers_sudo,
+            payment_methods_sudo=payment_methods_sudo,
+            # The customer's other saved methods, for its logged-in contacts
+            # only: a link with the access token saves a new one.
+            tokens_sudo=(
+                order_sudo._get_portal_payment_tokens()
+                if not request.env.user._is_public()
+                else request.env["payment.token"]
+            ),
+            availability_report=availability_report,
+            transaction_route=self._subscription_url(
+                order_sudo, "/payment_method/transaction"
+            ),
+            assign_token_route=self._subscription_url(
+                order_sudo, "/payment_method/assign"
+            ),
+            landing_route=self._subscription_url(
+                order_sudo, access_token=access_token, message="payment_method"
+            ),
+            access_token=document_token,
+        )
+        return request.render(
+            "recurring_billing.portal_subscription_payment_method", values
+        )
+
+    def _payment_method_check_access(self, order_id, access_token):
+        """The subscription, for the JSON routes of the payment form; a
+        ValidationError (shown by the form) for anything refused."""
+        try:
+            order_sudo = self._subscription_check_access(order_id, access_token)
+        except (AccessError, MissingError) as error:
+            raise ValidationError(
+                request.env._("The access token is invalid.")
+            ) from error
+        if not order_sudo._portal_can_update_payment_method():
+            raise ValidationError(
+                request.env._(
+                    "The payment method of this subscription cannot be changed."
+                )
+            )
+        return order_sudo
+
+    @http.route(
+        ["/my/subscriptions/<int:order_id>/payment_method/transaction"],
+        type="json",
+        auth="public",
+    )
+    def portal_subscription_payment_method_transaction(
+        self, order_id, access_token=None, **kwargs
+    ):
+        """Create the validation transaction that saves a payment method for
+        this subscription; its post-processing makes it the subscription's."""
+        order_sudo = self._payment_method_check_access(order_id, access_token)
+        self._validate_transaction_kwargs(kwargs)
+        partner_sudo = self._get_payment_method_partner(order_sudo)
+        providers_sudo = self._get_payment_method_providers(order_sudo, partner_sudo)
+        provider_id = self._cast_as_int(kwargs.get("provider_id"))
+        if provider_id not in providers_sudo.ids or kwargs.get("flow") == "token":
+            raise ValidationError(
+                request.env._("This payment method cannot be saved here.")
+            )
+        kwargs.update(
+            partner_id=partner_sudo.id,
+            currency_id=order_sudo.currency_id.id,
+            amount=None,
+            is_validation=True,
+            tokenization_requested=True,
+            reference_prefix=payment_utils.singularize_reference_prefix(
+                prefix=f"{order_sudo.name}-V"
+            ),
+            # Where the payment status page leads, whatever the browser says.
+            landing_route=self._subscription_url(
+                order_sudo,
+                access_token=access_token if request.env.user._is_public() else None,
+                message="payment_method",
+            ),
+        )
+        tx_sudo = self._create_transaction(
+            custom_create_values={"recurring_subscription_id": order_sudo.id},
+            **kwargs,
+        )
+        return tx_sudo._get_processing_values()
+
+    @http.route(
+        ["/my/subscriptions/<int:order_id>/payment_method/assign"],
+        type="json",
+        auth="public",
+    )
+    def portal_subscription_payment_method_assign(
+        self, order_id, token_id=None, access_token=None, **kwargs
+    ):
+        """Make another saved payment method of the customer this
+        subscription's."""
+        order_sudo = self._payment_method_check_access(order_id, access_token)
+        if request.env.user._is_public():
+            raise ValidationError(
+                request.env._("Log in to choose another of your payment methods.")
+            )
+        token_sudo = (
+            request.env["payment.token"]
+            .sudo()
+            .browse(self._cast_as_int(token_id) or 0)
+            .exists()
+        )
+        if token_sudo not in order_sudo._get_portal_payment_tokens():
+            raise ValidationError(
+                request.env._("This payment method cannot pay this subscription.")
+            )
+        try:
+            with request.env.cr.savepoint():
+                order_sudo._portal_set_payment_token(
+                    token_sudo, self._get_payment_method_partner(order_sudo)
+                )
+        except UserError as error:
+            raise ValidationError(error.args[0]) from error
+        return True
 
     # ------------------------------------------------------------
     # BILLING ADDRESS AND VAT / SIRET

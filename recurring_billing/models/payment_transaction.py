@@ -31,6 +31,17 @@ class PaymentTransaction(models.Model):
         "with the subscription's saved payment method. An invoice has at most "
         "one such charge in progress at a time.",
     )
+    recurring_subscription_id = fields.Many2one(
+        "sale.order",
+        string="Payment Method Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The subscription whose payment method the customer replaced "
+        "with this transaction, from the subscription's page on the customer "
+        "portal: the payment method saved becomes this subscription's.",
+    )
     error_code = fields.Char(
         readonly=True,
         copy=False,
@@ -123,14 +134,21 @@ class PaymentTransaction(models.Model):
         subscription's payment method.
 
         - a payment of a subscription invoice: that subscription;
-        - a payment method saved without payment (``validation``): the
-          customer's subscriptions whose method is missing, archived, or
-          expires before the new one.
+        - a payment method saved without payment (``validation``) from a
+          subscription's page: that subscription;
+        - another payment method saved without payment: the customer's
+          subscriptions whose method is missing, archived, or expires before
+          the new one.
         """
         SaleOrder = self.env["sale.order"].sudo()
         for tx in self.sudo():
             token = tx.token_id
             partner = token.partner_id.commercial_partner_id
+            if tx.operation == "validation" and tx.recurring_subscription_id:
+                tx.recurring_subscription_id._portal_payment_method_saved(
+                    token, tx.partner_id
+                )
+                continue
             if tx.operation == "validation":
                 subscriptions = SaleOrder.search(
                     [

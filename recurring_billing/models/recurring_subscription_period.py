@@ -2,6 +2,8 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -103,18 +105,35 @@ class RecurringSubscriptionPeriod(models.AbstractModel):
     def _get_cancellation_end_date(self, request_date=None):
         """Last day of service of a cancellation at period end asked on
         ``request_date`` (today by default): the end of the current period,
-        or of the first later one that leaves the template's notice period."""
+        or of the first later one that leaves the template's notice period
+        and ends the template's minimum commitment."""
         self.ensure_one()
         request_date = request_date or self.company_id._get_today()
         if not self.next_invoice_date:
             return request_date
-        notice_days = self.sale_order_template_id.notice_days
+        earliest = request_date + timedelta(
+            days=self.sale_order_template_id.notice_days
+        )
+        commitment_end = self._get_commitment_end_date()
+        if commitment_end:
+            earliest = max(earliest, commitment_end)
         next_start = self.next_invoice_date
-        while notice_days and next_start - timedelta(days=1) < request_date + timedelta(
-            days=notice_days
-        ):
+        while next_start - timedelta(days=1) < earliest:
             next_start = self._get_next_period_start(next_start)
         return max(next_start - timedelta(days=1), request_date)
+
+    def _get_commitment_end_date(self):
+        """Last day of the template's minimum commitment (start date plus the
+        minimum, less a day), or ``False`` without one."""
+        self.ensure_one()
+        months = self.sale_order_template_id.minimum_commitment_months
+        if not months or not self.subscription_start_date:
+            return False
+        return (
+            self.subscription_start_date
+            + relativedelta(months=months)
+            - timedelta(days=1)
+        )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: WHAT IS ALREADY BILLED

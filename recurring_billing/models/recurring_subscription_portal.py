@@ -1,11 +1,15 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+
 from markupsafe import Markup
 from stdnum.fr import siret as stdnum_siret
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
+
+_logger = logging.getLogger(__name__)
 
 # Quantities a subscriber may set on the customer portal.
 PORTAL_MAX_QUANTITY = 9999
@@ -57,6 +61,11 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         self.ensure_one()
         return self.subscription_state in ("trial", "active", "paused")
 
+    def _portal_can_update_payment_method(self):
+        """A subscription that still has invoices to come or to pay."""
+        self.ensure_one()
+        return self.subscription_state in ("trial", "active", "paused", "to_close")
+
     def _get_portal_change_products(self):
         """``{product: (current quantity, minimum quantity)}`` of what the
         subscriber may change: the quantities of the subscription products
@@ -77,15 +86,64 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                     "product_uom_qty"
                 )
             )
+            if not quantity and product not in addons:
+                # A product left at zero by a change of offer.
+                continue
             minimum = 0.0 if product in addons else 1.0
             products[product] = (quantity, minimum)
         return products
 
-    def _portal_check_quantities(self, quantities):
+    def _get_portal_offers(self):
+        """The subscription's offer and the offers its template lets the
+        subscriber switch to (``switch_product_ids``).
+
+        :return: ``(current product, its quantity, offers)``, the current
+            product among the offers; an empty product and offers when the
+            subscription has no line of a listed offer or nothing to switch to
+        """
+        self.ensure_one()
+        Product = self.env["product.product"]
+        offers = self.sale_order_template_id.switch_product_ids.filtered(
+            lambda product: product.recurring_invoice and not product.recurring_usage
+        )
+        lines = self._get_recurring_lines().filtered(
+            lambda line: line.product_uom_qty > 0
+        )
+        current = lines.product_id.filtered(lambda product: product in offers)[:1]
+        # An offer already on the subscription beside the current one is
+        # changed by its quantity, not switched to.
+        offers -= lines.product_id - current
+        if not current or not offers - current:
+            return Product, 0.0, Product
+        quantity = sum(
+            lines.filtered(lambda line: line.product_id == current).mapped(
+                "product_uom_qty"
+            )
+        )
+        return current, quantity, offers
+
+    def _get_portal_offer_prices(self, offers):
+        """``{product: untaxed price of one unit for one period}`` of
+        ``offers``, priced as the engine would add them to this subscription."""
+        self.ensure_one()
+        SaleOrderLine = self.env["sale.order.line"]
+        prices = {}
+        for product in offers:
+            line = SaleOrderLine.new({"order_id": self.id, "product_id": product.id})
+            prices[product] = line._get_recurring_period_amount(1.0) * (
+                1 - line.discount / 100.0
+            )
+        return prices
+
+    def _portal_check_quantities(self, quantities, offer=None):
         """Only what the template allows: the products of
         :meth:`_get_portal_change_products`, whole quantities within their
-        bounds. Raise a UserError otherwise.
+        bounds, and ``offer`` among :meth:`_get_portal_offers`. Raise a
+        UserError otherwise.
 
+        :param offer: the offer to switch to (a product.product), if any: the
+            current offer goes to zero and ``offer`` takes its quantity (the
+            one asked, or the current one)
         :return: the quantities that differ from the current ones
         """
         self.ensure_one()
@@ -115,6 +173,19 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                 )
             if quantity != current:
                 changes[product] = float(quantity)
+        if offer:
+            current_offer, offer_quantity, offers = self._get_portal_offers()
+            if offer not in offers:
+                raise UserError(
+                    self.env._(
+                        "This offer cannot be chosen for subscription %(order)s.",
+                        order=self.name,
+                    )
+                )
+            if offer != current_offer:
+                new_quantity = changes.pop(current_offer, offer_quantity)
+                changes[current_offer] = 0.0
+                changes[offer] = new_quantity
         if not changes:
             raise UserError(self.env._("Change at least one quantity."))
         return changes
@@ -130,15 +201,16 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         self.ensure_one()
         return self.with_user(SUPERUSER_ID).with_company(self.company_id)
 
-    def _portal_preview_change(self, quantities):
+    def _portal_preview_change(self, quantities, offer=None):
         """The engine's prorated preview of a change the subscriber asks."""
         self.ensure_one()
-        changes = self._portal_check_quantities(quantities)
+        changes = self._portal_check_quantities(quantities, offer)
         order = self._portal_as_company()
         return order._preview_subscription_change(changes)
 
-    def _portal_change(self, quantities, partner):
-        """Apply a change as the Change wizard does.
+    def _portal_change(self, quantities, partner, offer=None):
+        """Apply a change as the Change wizard does, ``offer`` replacing the
+        subscription's offer if given.
 
         :return: the change order, or an empty recordset
         """
@@ -149,7 +221,7 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                     "Subscription %(order)s cannot be changed now.", order=self.name
                 )
             )
-        changes = self._portal_check_quantities(quantities)
+        changes = self._portal_check_quantities(quantities, offer)
         order = self._portal_as_company()
         change_order = order._subscription_change(changes)
         order._portal_log(
@@ -189,6 +261,72 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         order._portal_log(
             self.env._("Resumed by the customer on the customer portal."), partner
         )
+
+    def _get_portal_payment_tokens(self):
+        """The customer's other saved payment methods that may pay this
+        subscription, to choose from on the portal."""
+        self.ensure_one()
+        tokens = (
+            self.env["payment.token"]
+            .sudo()
+            ._get_available_tokens(None, self.partner_id.id, is_validation=True)
+        )
+        return tokens.filtered(
+            lambda token: token != self.payment_token_id
+            and not self._recurring_check_token(token)
+        )
+
+    def _portal_set_payment_token(self, token, partner):
+        """Make ``token`` the payment method of this subscription, as its
+        customer asked on the portal (a method saved through Odoo's payment
+        form, or another of their saved methods), and tell them by email."""
+        self.ensure_one()
+        if not self._portal_can_update_payment_method():
+            raise UserError(
+                self.env._(
+                    "The payment method of subscription %(order)s cannot be "
+                    "changed: it is %(state)s.",
+                    order=self.name,
+                    state=self._subscription_state_label(),
+                )
+            )
+        message = self._recurring_check_token(token)
+        if message:
+            raise UserError(message)
+        order = self._portal_as_company()
+        previous = order.payment_token_id
+        if previous == token:
+            return
+        order.payment_token_id = token.sudo()
+        order._portal_log(
+            self.env._(
+                "Payment method replaced by the customer on the customer portal: "
+                "%(old)s → %(new)s.",
+                old=previous.sudo().display_name or "-",
+                new=token.sudo().display_name,
+            ),
+            partner,
+        )
+        order._send_portal_mail(
+            "recurring_billing.mail_template_subscription_portal_payment_method"
+        )
+
+    def _portal_payment_method_saved(self, token, partner):
+        """A payment method was saved from this subscription's page (a
+        ``validation`` transaction, post-processed): it becomes the
+        subscription's. Called by the payment post-processing, which must go
+        on for other transactions: a refusal is logged, not raised."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._portal_set_payment_token(token, partner)
+        except UserError as error:
+            _logger.warning(
+                "Payment method %s not set on subscription %s: %s",
+                token.id,
+                self.id,
+                error.args[0],
+            )
 
     def _get_portal_cancellation_date(self):
         """Last day of service if the subscriber cancels today: as the Cancel

@@ -170,7 +170,7 @@ class SaleOrder(models.Model):
         compute="_compute_subscription_cancel_date",
         help="Last day of service if the subscription is cancelled at period "
         "end today: the end of the current period, or of a later one when "
-        "the template's notice period is not respected.",
+        "the template's notice period or minimum commitment asks for it.",
     )
 
     # ------------------------------------------------------------

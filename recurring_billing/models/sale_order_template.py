@@ -75,6 +75,14 @@ class SaleOrderTemplate(models.Model):
         "effect at: a cancellation that comes later ends the subscription at "
         "the end of a following period.",
     )
+    minimum_commitment_months = fields.Integer(
+        string="Minimum Commitment (months)",
+        help="Months from the start date before which a subscription cannot "
+        "end: a cancellation takes effect at the end of the first period "
+        "that ends on or after the start date plus this many months, less a "
+        "day (the back office's Cancel button and the customer portal alike). "
+        "0: no minimum. A free trial can still be stopped at once.",
+    )
     renewal_reminder_days = fields.Integer(
         default=30,
         help="Days before each renewal of a fixed term at which the customer is "
@@ -135,6 +143,20 @@ class SaleOrderTemplate(models.Model):
         string="Customers Can Pause",
         help="Subscribers may pause and resume their subscription themselves "
         "on the customer portal.",
+    )
+    switch_product_ids = fields.Many2many(
+        "product.product",
+        "sale_order_template_switch_product_rel",
+        "template_id",
+        "product_id",
+        string="Offers Customers Can Switch To",
+        check_company=True,
+        domain="[('recurring_invoice', '=', True)]",
+        help="Subscription products a subscriber may switch between on the "
+        "customer portal (from Starter to Pro, say): the subscription's line "
+        "of one of them is set to another, with the same quantity, and the "
+        "rest of the period is prorated as the Change wizard does. Empty: "
+        "the portal offers no change of offer.",
     )
     trial_reminder_days = fields.Integer(
         default=3,
@@ -210,6 +232,7 @@ class SaleOrderTemplate(models.Model):
         "trial_reminder_days",
         "term_duration",
         "notice_days",
+        "minimum_commitment_months",
         "renewal_reminder_days",
         "term_type",
         "charge_delay_days",
@@ -221,6 +244,7 @@ class SaleOrderTemplate(models.Model):
                     template.trial_days,
                     template.trial_reminder_days,
                     template.notice_days,
+                    template.minimum_commitment_months,
                     template.renewal_reminder_days,
                     template.charge_delay_days,
                 )
@@ -228,8 +252,8 @@ class SaleOrderTemplate(models.Model):
             ):
                 raise ValidationError(
                     self.env._(
-                        "Template %(template)s: trial, notice, reminder and charge "
-                        "durations cannot be negative.",
+                        "Template %(template)s: trial, notice, minimum commitment, "
+                        "reminder and charge durations cannot be negative.",
                         template=template.name,
                     )
                 )
@@ -239,5 +263,34 @@ class SaleOrderTemplate(models.Model):
                         "Template %(template)s: a fixed term must last at least "
                         "one month.",
                         template=template.name,
+                    )
+                )
+
+    @api.constrains("switch_product_ids", "company_id")
+    def _check_switch_products(self):
+        for template in self:
+            foreign = template.switch_product_ids.filtered(
+                lambda product, template=template: product.company_id
+                and product.company_id != template.company_id
+            )
+            if foreign:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: %(products)s belong to another "
+                        "company than the template.",
+                        template=template.name,
+                        products=", ".join(foreign.mapped("display_name")),
+                    )
+                )
+            wrong = template.switch_product_ids.filtered(
+                lambda product: not product.recurring_invoice
+            )
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: subscribers can only switch to "
+                        "subscription products, which %(products)s are not.",
+                        template=template.name,
+                        products=", ".join(wrong.mapped("display_name")),
                     )
                 )

@@ -24,3 +24,6 @@ from . import test_facturx_cases
 from . import test_overlap
 from . import test_issue_dating
 from . import test_bad_input
+from . import test_portal_payment_method
+from . import test_minimum_commitment
+from . import test_portal_offer

@@ -78,6 +78,38 @@ class RecurringPortalCommon(RecurringBillingCommon, HttpCase):
         cls._run_engine_today()
 
     @classmethod
+    def _prepare_demo_provider(cls):
+        """Odoo's demo payment provider (``payment_demo``: tokenisation and
+        validation, no network) in the subscriber's company, or ``None``
+        when that module is not installed (``tasks.py test`` installs it)."""
+        demo = cls.env.ref("payment.payment_provider_demo", raise_if_not_found=False)
+        # The demo provider of the main company, copied in the test company.
+        demo = demo and demo.sudo()
+        if not demo or demo.code != "demo":
+            return None
+        provider = demo.search(
+            [("code", "=", "demo"), ("company_id", "=", cls.company.id)], limit=1
+        ) or demo.copy({"company_id": cls.company.id})
+        provider.write(
+            {"state": "test", "is_published": True, "allow_tokenization": True}
+        )
+        return provider
+
+    @classmethod
+    def _create_demo_token(cls, provider, details, partner=None, **vals):
+        return cls.env["payment.token"].create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": provider.payment_method_ids[:1].id,
+                "payment_details": details,
+                "partner_id": (partner or cls.customer).id,
+                "provider_ref": f"demo-{details}",
+                "demo_simulated_state": "done",
+                **vals,
+            }
+        )
+
+    @classmethod
     def _run_engine_today(cls):
         SaleOrder = cls.env["sale.order"]
         for _call in range(20):

@@ -7,8 +7,11 @@ import re
 from datetime import timedelta
 from unittest.mock import patch
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from odoo.addons.recurring_billing.models import recurring_cancel_request
 
@@ -284,6 +287,29 @@ class TestPortalActions(RecurringPortalCommon):
                 lambda m: "Cancelled by the customer" in (m.body or "")
                 and "Trop cher" in m.body
             )
+        )
+
+    def test_cancel_respects_the_minimum_commitment(self):
+        self.template_portal.minimum_commitment_months = 12
+        commitment_end = self.subscription._get_commitment_end_date()
+        self.assertEqual(
+            commitment_end,
+            self.start + relativedelta(months=12) - timedelta(days=1),
+        )
+        # Without the minimum, the current period's end.
+        self.assertLess(self.subscription.next_invoice_date, commitment_end)
+        self.authenticate("rb_portal_subscriber", "rb_portal_subscriber")
+        response = self._post("/cancel")
+        self.assertIn("minimum commitment of 12 months", response.text)
+        self.assertIn(format_date(self.env, commitment_end), response.text)
+        self._post("/cancel/confirm")
+        self.assertEqual(self.subscription.subscription_state, "to_close")
+        end = self.subscription.subscription_end_date
+        self.assertGreaterEqual(end, commitment_end)
+        # The end of the period that contains the commitment's last day.
+        self.assertLess(
+            self.subscription._get_previous_period_start(end + timedelta(days=1)),
+            commitment_end + timedelta(days=1),
         )
 
     def test_cancel_confirmation_sent_even_when_template_turns_it_off(self):

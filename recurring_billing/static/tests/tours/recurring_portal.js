@@ -183,3 +183,77 @@ registry.category("web_tour.tours").add("recurring_portal_public_confirm", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("recurring_portal_replace_card", {
+    steps: () => [
+        {
+            content: "The subscription's card is shown",
+            trigger: ".o_subscription_token_digits:contains(1111)",
+        },
+        {
+            content: "Replace it",
+            trigger: "a.o_subscription_payment_method_update",
+            run: "click",
+        },
+        {
+            content: "Odoo's payment form, in validation mode: the card number",
+            trigger: ".o_subscription_payment_method_form input[name=customer_input]",
+            run: "edit 4242",
+        },
+        {
+            content: "Save",
+            trigger: "button[name=o_payment_submit_button]:not(:disabled)",
+            run: "click",
+        },
+        {
+            content: "Back on the subscription, with the new card",
+            trigger: ".o_subscription_notice[data-notice=payment_method]",
+        },
+        {
+            trigger: ".o_subscription_token_digits:contains(4242)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("recurring_portal_switch_offer", {
+    steps: () => [
+        {
+            content: "Change the subscription",
+            trigger: "a.o_subscription_change",
+            run: "click",
+        },
+        {
+            content: "The offers of the template, with their price",
+            trigger: ".o_subscription_offers label:contains(Premium hosting)",
+        },
+        {
+            content: "Choose Premium",
+            trigger: ".o_subscription_offers .form-check:contains(Premium hosting) input",
+            run: "click",
+        },
+        {
+            content: "See the prorated amount",
+            trigger: "button.o_subscription_preview",
+            run: "click",
+        },
+        {
+            content: "Cloud goes, Premium comes, before confirming",
+            trigger: ".o_subscription_change_preview tr:contains(Cloud hosting) td:contains(1 → 0)",
+        },
+        {
+            trigger: ".o_subscription_change_preview tr:contains(Premium hosting) td:contains(0 → 1)",
+        },
+        {
+            content: "Confirm",
+            trigger: "button.o_subscription_change_confirm",
+            run: "click",
+        },
+        {
+            content: "Changed",
+            trigger: ".o_subscription_notice[data-notice=changed]",
+        },
+        {
+            trigger: ".o_subscription_lines td:contains(Premium hosting)",
+        },
+    ],
+});
