@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_repr, format_amount, format_date, sql
 
@@ -169,6 +169,18 @@ class AccountMove(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
+    def write(self, vals):
+        # Odoo's posting sets the "checked" box one invoice at a time, a whole
+        # write each; the job sets it for its batch first (see
+        # _prepare_batch_post), which leaves those writes nothing to change.
+        if (
+            self.env.context.get("recurring_batch_post")
+            and vals.keys() == {"checked"}
+            and all(move.checked == bool(vals["checked"]) for move in self)
+        ):
+            return True
+        return super().write(vals)
+
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         # After Odoo's own _post, which sets the invoice and due dates; an
@@ -183,6 +195,73 @@ class AccountMove(models.Model):
             )
         )._check_fr_customer_identifiers()
         return posted
+
+    def _prepare_batch_post(self):
+        """Do for all these invoices at once what Odoo's posting does one
+        invoice at a time, each time with a whole write: subscribe the
+        customers, tick "checked" as their journal says, and, on a French
+        invoice, set the delivery date to the invoice date. The posting then
+        finds it done. Call it right before posting all of them (soft=False):
+        same values, same tracking, same followers."""
+        self._subscribe_partners_before_post()
+
+        def values(move):
+            vals = {}
+            if move.checked != move.journal_id.autocheck_on_post:
+                vals["checked"] = move.journal_id.autocheck_on_post
+            # l10n_fr_account: the delivery date of a French invoice is,
+            # unless set, its invoice date.
+            if move.show_delivery_date and not move.delivery_date and move.invoice_date:
+                vals["delivery_date"] = move.invoice_date
+            return tuple(sorted(vals.items()))
+
+        # One write per set of values: one for the whole batch, usually.
+        for vals, moves in self.grouped(values).items():
+            if vals:
+                moves.write(dict(vals))
+
+    def _subscribe_partners_before_post(self):
+        """Make each invoice's customer a follower of it, as Odoo's posting
+        does, for all of them at once: Odoo subscribes them one invoice at a
+        time (access check, partner search, follower search and insert for
+        each). Same followers, same subtypes (the defaults of invoices, less
+        the internal ones for a customer); the posting then finds them
+        subscribed."""
+        moves = self.filtered("partner_id")
+        if not moves:
+            return
+        moves.check_access("write")
+        sudo_moves = moves.sudo()
+        active = (
+            self.env["res.partner"]
+            .sudo()
+            .search([("id", "in", moves.partner_id.ids), ("active", "=", True)])
+        )
+        customers = active.filtered("partner_share")
+        Subtype = self.env["mail.message.subtype"]
+        default, _internal, external = Subtype.default_subtypes(self._name)
+        vals_list = [
+            {
+                "res_model": self._name,
+                "res_id": move.id,
+                "partner_id": move.partner_id.id,
+                "subtype_ids": [
+                    Command.set(
+                        (external if move.partner_id in customers else default).ids
+                    )
+                ],
+            }
+            for move, sudo_move in zip(moves, sudo_moves, strict=True)
+            if move.partner_id in active
+            and move.partner_id not in sudo_move.message_partner_ids
+        ]
+        if vals_list:
+            self.env["mail.followers"].sudo().with_context(
+                default_partner_id=False
+            ).create(vals_list)
+            sudo_moves.invalidate_recordset(
+                ["message_follower_ids", "message_partner_ids"]
+            )
 
     def _is_subscription_document(self):
         """A subscription invoice, the invoice of a change order, or a credit

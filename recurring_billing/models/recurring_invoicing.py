@@ -145,7 +145,12 @@ class RecurringInvoicing(models.AbstractModel):
         whose template sends invoices for Odoo's sending job."""
         if not moves:
             return moves
-        moves.action_post()
+        # What Odoo's posting does once per invoice (subscribe the customer,
+        # tick "checked", date the delivery, raise the customer rank), done
+        # once for the batch.
+        moves._prepare_batch_post()
+        with self.env["res.partner"]._batch_rank_increases() as env:
+            moves.with_env(env).with_context(recurring_batch_post=True).action_post()
         to_send = moves.filtered(
             lambda move: move.subscription_id._get_subscription_mail_template("invoice")
         )
