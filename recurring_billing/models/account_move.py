@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -17,6 +18,8 @@ from ..tools.facturx_vat import get_fr_vat_exemption_key
 _logger = logging.getLogger(__name__)
 
 SUBSCRIPTION_PERIOD_CONSTRAINT = "account_move_subscription_period_excl"
+# The body of the creation entry that the chatter posts with a subtype.
+CREATION_BODY = Markup('<div summary="o_mail_notification"><p>%s</p></div>')
 
 
 def ensure_subscription_period_constraint(cr):
@@ -219,6 +222,52 @@ class AccountMove(models.Model):
         for vals, moves in self.grouped(values).items():
             if vals:
                 moves.write(dict(vals))
+
+    def _log_creation_messages(self):
+        """The creation entry of each invoice's chatter ("Invoice Created"),
+        as the chatter's ``create`` writes it, for all the invoices at once:
+        for a customer invoice Odoo posts it one invoice at a time, with the
+        whole notification machinery, though its subtype is hidden and off by
+        default, so that it notifies nobody. Same body, author, subtype and
+        date. An invoice with a follower of that subtype (set by a
+        customisation) gets Odoo's own posting, which notifies them.
+
+        For invoices created with ``mail_create_nolog``."""
+        author = self.env.user.partner_id
+        # Odoo's subtype of a creation depends on the type of move only.
+        for moves in self.grouped("move_type").values():
+            subtype = moves[0]._creation_subtype()
+            if subtype:
+                notified = (
+                    self.env["mail.followers"]
+                    .sudo()
+                    .search(
+                        [
+                            ("res_model", "=", self._name),
+                            ("res_id", "in", moves.ids),
+                            ("subtype_ids", "in", subtype.ids),
+                        ]
+                    )
+                )
+                to_post = moves.browse(notified.mapped("res_id"))
+                for move in to_post:
+                    move.sudo().message_post(
+                        subtype_id=subtype.id,
+                        author_id=author.id,
+                        body=CREATION_BODY % move._creation_message(),
+                    )
+                moves -= to_post
+                bodies = {
+                    move.id: CREATION_BODY % move._creation_message() for move in moves
+                }
+            else:
+                bodies = {move.id: move._creation_message() for move in moves}
+            if not moves:
+                continue
+            messages = moves._message_log_batch(bodies=bodies, author_id=author.id)
+            if subtype:
+                # What message_post stores for a subtype that is not internal.
+                messages.write({"subtype_id": subtype.id, "is_internal": False})
 
     def _subscribe_partners_before_post(self):
         """Make each invoice's customer a follower of it, as Odoo's posting

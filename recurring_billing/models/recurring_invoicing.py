@@ -53,6 +53,8 @@ def quiet_contention():
         yield
     finally:
         logger.removeFilter(quiet)
+
+
 # The database's guards against a day billed twice (18.0.2's unique index
 # until a database is migrated, then the exclusion constraint).
 PERIOD_CONSTRAINTS = (
@@ -116,12 +118,15 @@ class RecurringInvoicing(models.AbstractModel):
         for vals in vals_list:
             vals_by_company[vals["company_id"]].append(vals)
         for company_id, company_vals in vals_by_company.items():
-            moves |= (
+            Move = (
                 self.env["account.move"]
                 .with_company(company_id)
-                .with_context(default_move_type="out_invoice")
-                .create(company_vals)
+                .with_context(default_move_type="out_invoice", mail_create_nolog=True)
             )
+            created = Move.create(company_vals)
+            # The chatter's creation entries, written for the batch at once.
+            created._log_creation_messages()
+            moves |= created.with_env(self.env)
         to_post = moves.filtered(
             lambda move: post
             and (
