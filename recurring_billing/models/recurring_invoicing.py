@@ -123,6 +123,22 @@ class RecurringInvoicing(models.AbstractModel):
                 .with_company(company_id)
                 .with_context(default_move_type="out_invoice", mail_create_nolog=True)
             )
+            # Odoo searches the default journal of each invoice it creates:
+            # once per currency here, the same search.
+            journals = {}
+            for vals in company_vals:
+                if vals.get("journal_id"):
+                    continue
+                key = (vals.get("move_type", "out_invoice"), vals.get("currency_id"))
+                if key not in journals:
+                    journals[key] = Move.new(
+                        {
+                            "move_type": key[0],
+                            "company_id": company_id,
+                            "currency_id": key[1],
+                        }
+                    )._search_default_journal()
+                vals["journal_id"] = journals[key].id
             created = Move.create(company_vals)
             # The chatter's creation entries, written for the batch at once.
             created._log_creation_messages()
@@ -266,10 +282,16 @@ class RecurringInvoicing(models.AbstractModel):
         subscriptions one at a time (:meth:`_invoice_one_by_one`).
         """
         vals_list = []
+        # What the batch's invoices already bill, and what each line's invoice
+        # values read (Odoo's sale flow reads them one order at a time), read
+        # once for the batch.
+        billed = subscriptions._get_billed_periods_by_subscription()
+        subscriptions.order_line.fetch(["tax_id", "invoice_lines"])
         for subscription in subscriptions:
             subscription = subscription.with_company(subscription.company_id)
             vals_list += subscription._recurring_prepare_due(
-                subscription.company_id._get_today()
+                subscription.company_id._get_today(),
+                billed_periods=billed.get(subscription.id),
             )
         return self._create_invoices(vals_list)
 
