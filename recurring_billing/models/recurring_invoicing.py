@@ -140,8 +140,12 @@ class RecurringInvoicing(models.AbstractModel):
                     )._search_default_journal()
                 vals["journal_id"] = journals[key].id
             created = Move.create(company_vals)
-            # The chatter's creation entries, written for the batch at once.
-            created._log_creation_messages()
+            if not (
+                self.env.context.get("mail_create_nolog")
+                or self.env.context.get("tracking_disable")
+            ):
+                # The chatter's creation entries, written for the batch at once.
+                created._log_creation_messages()
             moves |= created.with_env(self.env)
         to_post = moves.filtered(
             lambda move: post
