@@ -33,8 +33,11 @@ Options: --methods bare,ours,contract[,bare_batch]  --batch-size 100
          --repeat R (R interleaved runs per method, median reported)
          --profile (cProfile of the timed section: top functions printed)
          --reuse-template (keep an existing rbbench_tpl if it has enough
-         customers)  --keep (do not drop the rbbench_* databases).
-Only databases named rbbench_* are created or dropped.
+         customers)  --keep (do not drop the rbbench_* databases)
+         --reuse-prepared (prepare once per method and N, copy for each run)
+         --db-prefix P (databases P* instead of rbbench_*, so that two runs
+         on one server do not meet).
+Only databases named rbbench_* (or P*) are created or dropped.
 """
 
 import argparse
@@ -298,6 +301,8 @@ def run_worker(args, phase, db, method="", n=0, extra=()):
         result_file,
         "--batch-size",
         str(args.batch_size),
+        "--db-prefix",
+        DB_PREFIX,
         *extra,
     ]
     proc = subprocess.run(cmd, env=pg_env())
@@ -377,11 +382,23 @@ def run_method(args, method, n, rep, created):
     if db not in created:
         created.append(db)
     dropdb(db)
-    createdb(db, template=TPL_DB)
     tag = f"{method} N={n}" + (f" run {rep}/{args.repeat}" if args.repeat > 1 else "")
-    start = time.perf_counter()
-    prep = run_worker(args, "prepare", db, method, n)
-    log(f"{tag}: prepared in {time.perf_counter() - start:.0f}s {prep}")
+    if args.reuse_prepared:
+        # Prepared once per method and N, copied for every run.
+        src = f"{DB_PREFIX}prepared_{method}_{n}"
+        if src not in created:
+            created.append(src)
+        if not db_exists(src):
+            createdb(src, template=TPL_DB)
+            start = time.perf_counter()
+            prep = run_worker(args, "prepare", src, method, n)
+            log(f"{tag}: prepared {src} in {time.perf_counter() - start:.0f}s {prep}")
+        createdb(db, template=src)
+    else:
+        createdb(db, template=TPL_DB)
+        start = time.perf_counter()
+        prep = run_worker(args, "prepare", db, method, n)
+        log(f"{tag}: prepared in {time.perf_counter() - start:.0f}s {prep}")
     # Same starting state for every method: fresh planner statistics (as
     # autovacuum would have them in production) and no dirty buffers left
     # from the preparation to be written during the timed section.
@@ -391,7 +408,8 @@ def run_method(args, method, n, rep, created):
     row = run_worker(args, "run", db, method, n, extra)
     log(
         f"{tag}: {row['seconds']:.1f}s, {row['rate']:.2f} invoices/s, peak RSS "
-        f"{row['rss_peak_mib']:.0f} MiB, mails queued {row['mails_created']}, "
+        f"{row['rss_peak_mib']:.0f} MiB, {row['queries_per_invoice']:.1f} queries "
+        f"per invoice, mails queued {row['mails_created']}, "
         + ("check OK" if not row["errors"] else f"CHECK FAILED: {row['errors']}")
     )
     if not args.keep:
@@ -417,6 +435,7 @@ def aggregate(rows):
                 "rate": n / median if median else 0.0,
                 "rss_peak_mib": max(r["rss_peak_mib"] for r in runs),
                 "rss_start_mib": max(r["rss_start_mib"] for r in runs),
+                "queries_per_invoice": max(r["queries_per_invoice"] for r in runs),
                 "errors": [e for r in runs for e in r["errors"]],
                 "note": runs[0]["note"],
                 "runs": [round(t, 1) for t in (r["seconds"] for r in runs)],
@@ -434,7 +453,9 @@ def fmt_table(rows):
         "invoices/s",
         "peak RSS MiB",
         "RSS at start MiB",
+        "queries/invoice",
         "ratio vs bare",
+        "ratio vs contract",
         "check",
     ]
     lines = []
@@ -443,6 +464,15 @@ def fmt_table(rows):
             (r for r in rows if r["method"] == "bare" and r["n"] == row["n"]), None
         )
         ratio = f"{row['rate'] / bare['rate']:.2f}" if bare and bare["rate"] else "-"
+        contract = next(
+            (r for r in rows if r["method"] == "contract" and r["n"] == row["n"]),
+            None,
+        )
+        vs_contract = (
+            f"{row['rate'] / contract['rate']:.2f}"
+            if contract and contract["rate"]
+            else "-"
+        )
         lines.append(
             [
                 row["method"],
@@ -451,7 +481,9 @@ def fmt_table(rows):
                 f"{row['rate']:.2f}",
                 f"{row['rss_peak_mib']:.0f}",
                 f"{row['rss_start_mib']:.0f}",
+                f"{row['queries_per_invoice']:.1f}",
                 ratio,
+                vs_contract,
                 "OK" if not row["errors"] else "FAIL",
             ]
         )
@@ -492,6 +524,7 @@ def machine_info():
 
 
 def main():
+    global DB_PREFIX, TPL_DB  # noqa: PLW0603 - one run, one prefix
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--n",
@@ -522,6 +555,18 @@ def main():
         action="store_true",
         help=f"reuse an existing {TPL_DB} with enough customers",
     )
+    parser.add_argument(
+        "--reuse-prepared",
+        action="store_true",
+        help="prepare the subscriptions or contracts once per method and N "
+        "(database <prefix>prepared_<method>_<N>, kept with --keep) and time "
+        "each run on a fresh copy of it",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default=DB_PREFIX,
+        help="prefix of the databases created and dropped (default %(default)s)",
+    )
     # Internal: worker processes.
     parser.add_argument("--_worker", help=argparse.SUPPRESS)
     parser.add_argument("--_db", help=argparse.SUPPRESS)
@@ -529,6 +574,8 @@ def main():
     parser.add_argument("--_n", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--_result", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    DB_PREFIX = args.db_prefix
+    TPL_DB = DB_PREFIX + "tpl"
     if args._worker:
         return worker_main(args)
 
@@ -980,9 +1027,13 @@ def w_run(env, method, n, batch_size, profile):  # noqa: C901 - one timed sectio
 
         profiler = cProfile.Profile()
         profiler.enable()
+    from odoo import sql_db
+
+    queries_before = sql_db.sql_counter
     start = time.perf_counter()
     job()
     seconds = time.perf_counter() - start
+    queries = sql_db.sql_counter - queries_before
     if profiler:
         profiler.disable()
     rss_peak = _maxrss_mib()
@@ -1001,7 +1052,7 @@ def w_run(env, method, n, batch_size, profile):  # noqa: C901 - one timed sectio
                 f"({seconds:.1f}s profiled) =====\n{text}",
                 flush=True,
             )
-        dump = Path(tempfile.gettempdir()) / f"rbbench_{method}_{n}.prof"
+        dump = Path(tempfile.gettempdir()) / f"{DB_PREFIX}{method}_{n}.prof"
         stats.dump_stats(str(dump))
         print(f"(full profile: {dump})", flush=True)
 
@@ -1087,6 +1138,8 @@ def w_run(env, method, n, batch_size, profile):  # noqa: C901 - one timed sectio
         "rss_start_mib": rss_start,
         "rss_peak_mib": rss_peak,
         "calls": calls,
+        "queries": queries,
+        "queries_per_invoice": queries / n if n else 0.0,
         "invoices": count,
         "total": float(total),
         "mails_created": mails_created,

@@ -27,5 +27,6 @@ from . import ir_actions_report
 from . import recurring_invoicing
 from . import recurring_cancel_request
 from . import payment_token
+from . import res_partner
 from . import payment_transaction
 from . import recurring_payment_charge

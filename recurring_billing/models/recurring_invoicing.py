@@ -53,6 +53,8 @@ def quiet_contention():
         yield
     finally:
         logger.removeFilter(quiet)
+
+
 # The database's guards against a day billed twice (18.0.2's unique index
 # until a database is migrated, then the exclusion constraint).
 PERIOD_CONSTRAINTS = (
@@ -116,12 +118,35 @@ class RecurringInvoicing(models.AbstractModel):
         for vals in vals_list:
             vals_by_company[vals["company_id"]].append(vals)
         for company_id, company_vals in vals_by_company.items():
-            moves |= (
+            Move = (
                 self.env["account.move"]
                 .with_company(company_id)
-                .with_context(default_move_type="out_invoice")
-                .create(company_vals)
+                .with_context(default_move_type="out_invoice", mail_create_nolog=True)
             )
+            # Odoo searches the default journal of each invoice it creates:
+            # once per currency here, the same search.
+            journals = {}
+            for vals in company_vals:
+                if vals.get("journal_id"):
+                    continue
+                key = (vals.get("move_type", "out_invoice"), vals.get("currency_id"))
+                if key not in journals:
+                    journals[key] = Move.new(
+                        {
+                            "move_type": key[0],
+                            "company_id": company_id,
+                            "currency_id": key[1],
+                        }
+                    )._search_default_journal()
+                vals["journal_id"] = journals[key].id
+            created = Move.create(company_vals)
+            if not (
+                self.env.context.get("mail_create_nolog")
+                or self.env.context.get("tracking_disable")
+            ):
+                # The chatter's creation entries, written for the batch at once.
+                created._log_creation_messages()
+            moves |= created.with_env(self.env)
         to_post = moves.filtered(
             lambda move: post
             and (
@@ -145,7 +170,12 @@ class RecurringInvoicing(models.AbstractModel):
         whose template sends invoices for Odoo's sending job."""
         if not moves:
             return moves
-        moves.action_post()
+        # What Odoo's posting does once per invoice (subscribe the customer,
+        # tick "checked", date the delivery, raise the customer rank), done
+        # once for the batch.
+        moves._prepare_batch_post()
+        with self.env["res.partner"]._batch_rank_increases() as env:
+            moves.with_env(env).with_context(recurring_batch_post=True).action_post()
         to_send = moves.filtered(
             lambda move: move.subscription_id._get_subscription_mail_template("invoice")
         )
@@ -256,10 +286,16 @@ class RecurringInvoicing(models.AbstractModel):
         subscriptions one at a time (:meth:`_invoice_one_by_one`).
         """
         vals_list = []
+        # What the batch's invoices already bill, and what each line's invoice
+        # values read (Odoo's sale flow reads them one order at a time), read
+        # once for the batch.
+        billed = subscriptions._get_billed_periods_by_subscription()
+        subscriptions.order_line.fetch(["tax_id", "invoice_lines"])
         for subscription in subscriptions:
             subscription = subscription.with_company(subscription.company_id)
             vals_list += subscription._recurring_prepare_due(
-                subscription.company_id._get_today()
+                subscription.company_id._get_today(),
+                billed_periods=billed.get(subscription.id),
             )
         return self._create_invoices(vals_list)
 

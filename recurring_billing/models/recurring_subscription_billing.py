@@ -325,13 +325,16 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             issue_date=today if end_date <= today else end_date + timedelta(days=1),
         )
 
-    def _recurring_prepare_due(self, today):
+    def _recurring_prepare_due(self, today, billed_periods=None):
         """Renew, close and prepare the invoices of this subscription up to ``today``.
 
         Missed periods are caught up one invoice per period, oldest first. The
         next invoice date moves past each period prepared: the caller must
         create the invoices in the same transaction (see
         ``recurring.invoicing._create_invoices``).
+        :param list billed_periods: the periods its invoices bill from its
+            next period on, when the caller read them for a batch (see
+            ``_get_billed_periods_by_subscription``); read here otherwise
         :return: the values of the invoices to create, oldest first
         """
         self.ensure_one()
@@ -364,7 +367,11 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             if self.subscription_state == "trial":
                 self.subscription_state = "active"
             if billed is None:
-                billed = self._get_billed_periods(start)
+                billed = (
+                    self._get_billed_periods(start)
+                    if billed_periods is None
+                    else [period for period in billed_periods if period[1] >= start]
+                )
             # What an invoice already bills (a subscription reopened, resumed
             # or moved by hand) is not billed again: the period goes on from
             # the end of it, the database refusing any overlap as last guard.

@@ -173,6 +173,47 @@ class RecurringSubscriptionPeriod(models.AbstractModel):
             for move in moves
         ]
 
+    def _get_billed_periods_by_subscription(self):
+        """:meth:`_get_billed_periods` of these subscriptions, from the start
+        of their next period on, in one query: ``{subscription id: [(start,
+        end, invoice)]}``, each list earliest first. A superset of what each
+        one's next periods meet: filter on the period's own start."""
+        due = self.filtered("next_invoice_date")
+        if not due:
+            return {}
+        # The whole period of the next invoice starts no later than the part
+        # of it billed.
+        date_from = min(
+            order._get_billing_period(order.next_invoice_date)[2] for order in due
+        )
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("subscription_id", "in", due.ids),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "!=", "cancel"),
+                    ("subscription_period_start", "!=", False),
+                    ("subscription_period_end", "!=", False),
+                    ("subscription_period_end", ">=", date_from),
+                ],
+                [
+                    "name",
+                    "subscription_id",
+                    "subscription_period_start",
+                    "subscription_period_end",
+                ],
+                order="subscription_period_start, id",
+            )
+        )
+        billed = {order.id: [] for order in due}
+        for move in moves:
+            billed[move.subscription_id.id].append(
+                (move.subscription_period_start, move.subscription_period_end, move)
+            )
+        return billed
+
     def _get_billed_until(self):
         """Last day billed by a live period invoice of this subscription, or
         ``False``."""

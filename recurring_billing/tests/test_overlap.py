@@ -252,7 +252,11 @@ class TestNoDayBilledTwice(RecurringBillingCommon):
                 "odoo.addons.recurring_billing.models.recurring_invoicing",
             ),
         ):
+            # Nothing billed, whether read for one subscription or a batch.
             self.patch(type(SaleOrder), "_get_billed_periods", lambda self, *a: [])
+            self.patch(
+                type(SaleOrder), "_get_billed_periods_by_subscription", lambda self: {}
+            )
             moves = self.env["recurring.invoicing"]._cron_recurring_invoice()
             self.assertFalse(moves)
             self.assertEqual(

@@ -5,6 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -375,6 +376,74 @@ class TestRecurringInvoicing(RecurringBillingCommon):
             Invoicing._cron_recurring_invoice(batch_size=2)
             Invoicing._cron_recurring_invoice(batch_size=2)
         self.assertEqual((progress.done, progress.remaining), (1, 0))
+
+    def test_batch_records_what_odoo_records_for_each_invoice(self):
+        """The job creates and posts a batch at once: each invoice still gets
+        what Odoo's own creation and posting give an invoice (creation entry,
+        customer as follower, checked, delivery date, tracked changes,
+        customer rank)."""
+        # With the chatter, which the invoicing tests' environment turns off.
+        self.env = self.env(
+            context=dict(
+                self.env.context,
+                tracking_disable=False,
+                mail_create_nolog=False,
+                mail_create_nosubscribe=False,
+                mail_notrack=False,
+            )
+        )
+        other = self.customer.copy({"name": "Fromagerie Durand"})
+        ranks = {partner: partner.customer_rank for partner in (self.customer, other)}
+        self._create_subscription("2025-08-01")
+        self._create_subscription("2025-08-01", partner_id=other.id)
+        self._create_subscription("2025-09-01")
+        moves = self._run_engine("2025-09-01")
+        # Odoo's own creation and posting of one invoice, to compare with.
+        plain = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": other.id,
+                "invoice_date": "2025-09-01",
+                "invoice_line_ids": [
+                    Command.create(
+                        {"product_id": self.product_cloud.id, "price_unit": 30.0}
+                    )
+                ],
+            }
+        )
+        plain.action_post()
+        self.env.flush_all()
+        self.env.cr.precommit.run()  # tracking values, as at commit
+        self.assertEqual(len(moves), 5)
+        created = self.env.ref("account.mt_invoice_created")
+
+        def recorded(move):
+            follower = move.message_follower_ids.filtered(
+                lambda f: f.partner_id == move.partner_id
+            )
+            creation = move.message_ids.filtered(lambda m: m.subtype_id == created)
+            return {
+                "state": move.state,
+                "checked": move.checked,
+                "delivery_date": move.delivery_date == move.invoice_date,
+                "followers": len(follower),
+                "follower_subtypes": follower.subtype_ids,
+                "creation": [(m.body, m.author_id, m.message_type) for m in creation],
+                "tracked": set(
+                    move.message_ids.tracking_value_ids.field_id.mapped("name")
+                ),
+            }
+
+        expected = recorded(plain)
+        self.assertEqual(expected["state"], "posted")
+        self.assertTrue(expected["checked"] and expected["delivery_date"])
+        self.assertEqual(expected["followers"], 1)
+        self.assertEqual(len(expected["creation"]), 1)
+        for move in moves:
+            self.assertEqual(recorded(move), expected, move.name)
+        # 3 invoices to the customer, 2 + the plain one to the other.
+        self.assertEqual(self.customer.customer_rank, ranks[self.customer] + 3)
+        self.assertEqual(other.customer_rank, ranks[other] + 3)
 
 
 @tagged("post_install", "-at_install")
