@@ -53,6 +53,8 @@ def quiet_contention():
         yield
     finally:
         logger.removeFilter(quiet)
+
+
 # The database's guards against a day billed twice (18.0.2's unique index
 # until a database is migrated, then the exclusion constraint).
 PERIOD_CONSTRAINTS = (
