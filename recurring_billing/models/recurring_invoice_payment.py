@@ -318,7 +318,8 @@ class RecurringInvoicePayment(models.AbstractModel):
                     )
             except CONTENTION_ERRORS:
                 raise
-            except Exception:  # noqa: BLE001 - one of them: find which
+            except Exception as error:  # noqa: BLE001 - one of them: find which
+                _logger.info("Charges created one at a time: %s", error)
                 for move in moves:
                     Transaction |= move._recurring_create_charge_transaction()
         return Transaction
