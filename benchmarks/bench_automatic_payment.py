@@ -28,7 +28,9 @@ done, N invoices paid, one transaction per invoice.
 """
 
 import argparse
+import collections
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +39,115 @@ from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 ODOO_ADDONS = None
+OUR_ADDONS = tuple(
+    f"{ROOT / name}/"
+    for name in (
+        "recurring_billing",
+        "recurring_billing_stripe",
+        "recurring_billing_dunning",
+    )
+)
+# Frames that only pass a call on (context managers, decorators).
+PASSING_FILES = ("contextlib.py", "decorator.py", "<decorator-gen")
+SQL_STATEMENT = re.compile(
+    r"^\s*(INSERT INTO|UPDATE|DELETE FROM|SELECT|WITH|SAVEPOINT|RELEASE SAVEPOINT|"
+    r"ROLLBACK TO SAVEPOINT)\s+\"?(\w*)",
+    re.IGNORECASE,
+)
+SQL_FROM = re.compile(r"\bFROM\s+\"?(\w+)", re.IGNORECASE)
+# Odoo's per-transaction work, as the charge calls it: these methods of Odoo's
+# addons, and what they call (our overrides inside them count as ours).
+ODOO_PAYMENT_METHODS = {
+    "_compute_reference",
+    "_send_payment_request",
+    "_stripe_create_intent",
+    "_handle_notification_data",
+    "_process_notification_data",
+    "_post_process",
+    "_create_payment",
+    "_set_done",
+    "_set_pending",
+    "_set_error",
+}
+
+
+class SqlOrigins:
+    """Count the cursor's queries by origin: the innermost frame of our
+    addons on the stack, and what it called (an ORM method: a query of ours;
+    a method of an Odoo addon: Odoo's work, called by us)."""
+
+    def __init__(self):
+        self.counts = collections.Counter()
+
+    @staticmethod
+    def _where(frame):
+        path = frame.f_code.co_filename
+        if "/odoo/addons/" in path:
+            addon = path.split("/odoo/addons/")[1].split("/")[0]
+            return "odoo", f"{addon}.{frame.f_code.co_name}"
+        if "/odoo/" in path:
+            return "orm", frame.f_code.co_name
+        return "other", frame.f_code.co_name
+
+    def record(self, query):
+        frame = sys._getframe(2)
+        callee = None
+        ours = None
+        while frame:
+            path = frame.f_code.co_filename
+            if path.startswith(OUR_ADDONS):
+                ours = frame
+                break
+            if not path.endswith(PASSING_FILES) and not path.startswith("<"):
+                callee = frame
+            frame = frame.f_back
+        # Is our frame itself called by Odoo's payment work (an override of
+        # ours that Odoo's post-processing calls)?
+        inside_odoo = False
+        while frame:
+            path = frame.f_code.co_filename
+            if "/odoo/addons/" in path and frame.f_code.co_name in (
+                ODOO_PAYMENT_METHODS
+            ):
+                inside_odoo = True
+                break
+            frame = frame.f_back
+        kind, called = self._where(callee) if callee else ("orm", "-")
+        our_name = ours.f_code.co_name if ours else ""
+        if kind == "odoo" and (
+            callee.f_code.co_name in ODOO_PAYMENT_METHODS
+            or (inside_odoo and callee.f_code.co_name == our_name)
+        ):
+            who = "Odoo"
+        elif inside_odoo:
+            who = "ours, in Odoo's work"
+        else:
+            who = "ours, charge job"
+        ours = f"{Path(ours.f_code.co_filename).stem}.{our_name}" if ours else "(none)"
+        sql = query if isinstance(query, str) else str(getattr(query, "code", query))
+        match = SQL_STATEMENT.match(sql)
+        if not match:
+            target = "?"
+        elif match.group(1).upper() in ("SELECT", "WITH"):
+            table = SQL_FROM.search(sql)
+            target = f"SELECT {table.group(1) if table else ''}"
+        elif "SAVEPOINT" in match.group(1).upper():
+            target = match.group(1).upper()
+        else:
+            target = f"{match.group(1).upper()} {match.group(2)}"
+        self.counts[(who, ours, called, target)] += 1
+
+    def report(self, n, top=200):
+        total = sum(self.counts.values())
+        by_who = collections.Counter()
+        for (who, *_rest), count in self.counts.items():
+            by_who[who] += count
+        print(f"SQL queries per charge, Odoo's payment work or ours ({total / n:.1f}):")
+        for who, count in by_who.most_common():
+            print(f"  {who:20} {count / n:7.2f}")
+        print(f"  {'who':20} {'per charge':>10}  our frame -> called -> statement")
+        for (who, ours, called, target), count in self.counts.most_common(top):
+            print(f"  {who:20} {count / n:10.2f}  {ours} -> {called} -> {target}")
 
 
 def run_odoo(args):
@@ -202,6 +313,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 25")
+    parser.add_argument(
+        "--sql-origins",
+        action="store_true",
+        help="count the timed section's queries by origin (ours or Odoo's)",
+    )
     args = parser.parse_args()
     pg = [
         "-h",
@@ -227,7 +343,18 @@ def main():
             print(f"setup: {args.n} posted invoices in {setup_time:.1f} s")
             Charge = env["recurring.payment.charge"]
             calls = 0
-            with patch.object(StripeProvider, "_stripe_make_request", fake_stripe):
+            origins = SqlOrigins() if args.sql_origins else None
+            execute = odoo.sql_db.Cursor.execute
+
+            def counted_execute(cursor, query, params=None, log_exceptions=True):
+                if origins and cursor is cr:
+                    origins.record(query)
+                return execute(cursor, query, params, log_exceptions)
+
+            with (
+                patch.object(StripeProvider, "_stripe_make_request", fake_stripe),
+                patch.object(odoo.sql_db.Cursor, "execute", counted_execute),
+            ):
                 queries_before = cr.sql_log_count
                 profiler = None
                 if args.profile:
@@ -265,6 +392,8 @@ def main():
             print(f"charged {args.n} invoices in {elapsed:.1f} s, {calls} cron calls")
             print(f"transactions per second: {args.n / elapsed:.1f}")
             print(f"SQL queries per charge: {queries / args.n:.1f}")
+            if origins:
+                origins.report(args.n)
     finally:
         odoo.sql_db.close_all()
         if not args.keep:

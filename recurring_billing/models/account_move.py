@@ -328,6 +328,8 @@ class AccountMove(models.Model):
         """A company customer needs its VAT number in another EU country and
         its SIREN in France (both are mandatory mentions of the invoice), and
         payment terms within the legal cap."""
+        if not self:
+            return
         europe = self.env.ref("base.europe").country_ids
         for move in self:
             partner = move.commercial_partner_id

@@ -91,6 +91,18 @@ class PaymentTransaction(models.Model):
                 tx.failure_class = False
 
     # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("token_id")
+    def _check_token_is_active(self):
+        """Override of `payment`, whose check reads ``token_id`` as if only
+        one transaction were created at a time: the charge job creates the
+        transactions of a batch together, each with its own token."""
+        for tx in self:
+            super(PaymentTransaction, tx)._check_token_is_active()
+
+    # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------
 

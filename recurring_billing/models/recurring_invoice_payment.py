@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2
 import requests
 from psycopg2 import errors as pg_errors
 
@@ -19,6 +20,9 @@ CHARGE_STATES = [
     ("skipped", "Not Charged"),
 ]
 SEPA_CODE = "sepa_direct_debit"
+# Lock and serialisation failures: the whole run is retried, not one invoice
+# skipped.
+CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 
 
 class RecurringInvoicePayment(models.AbstractModel):
@@ -132,10 +136,9 @@ class RecurringInvoicePayment(models.AbstractModel):
         saved payment method (a new attempt after a failure, or before the
         charge date)."""
         self.check_access("write")
-        for move in self:
-            if move.recurring_charge_state in ("pending", "done"):
-                continue
-            move.sudo()._recurring_charge()
+        self.filtered(
+            lambda move: move.recurring_charge_state not in ("pending", "done")
+        ).sudo()._recurring_charge()
         return True
 
     # ------------------------------------------------------------
@@ -241,36 +244,120 @@ class RecurringInvoicePayment(models.AbstractModel):
         }
 
     def _recurring_charge(self):
-        """Charge this invoice with its subscription's payment method, or
+        """Charge these invoices with their subscription's payment method, or
         record why not. Never raises for a bad input; never charges twice.
+
+        The transactions are created together, then each is sent to its
+        provider and post-processed by Odoo on its own (a failure of one
+        leaves the others charged).
+
+        :return: the transactions created
+        """
+        to_charge = self._recurring_sort_out_charges()
+        transactions = to_charge._recurring_create_charge_transactions()
+        # Read once for the batch what the outcome of each charge reads.
+        transactions.recurring_invoice_id.recurring_charge_ids.mapped("state")
+        for tx in transactions:
+            tx = tx.with_company(tx.company_id)
+            tx.recurring_invoice_id._recurring_send_charge(tx)
+        return transactions
+
+    def _recurring_sort_out_charges(self):
+        """Record what becomes of the invoices that are not to be charged now:
+        pending when a charge is live, skipped with the reason when something
+        blocks it (each in its own savepoint).
+
+        :return: the invoices to charge
+        """
+        to_charge = self.browse()
+        for move in self:
+            live = move.sudo().recurring_charge_ids.filtered(
+                lambda tx: tx.state in ("draft", "pending", "authorized")
+            )
+            if live:
+                move._recurring_write_charge({"recurring_charge_state": "pending"})
+                continue
+            try:
+                blocker = move._recurring_get_charge_blocker()
+            except CONTENTION_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - isolate one bad invoice
+                _logger.warning(
+                    "Invoice %s could not be charged: %s", move.id, error, exc_info=True
+                )
+                blocker = str(error.args[0]) if error.args else str(error)
+            if blocker:
+                with self.env.cr.savepoint():
+                    move._recurring_skip(blocker)
+                continue
+            to_charge |= move
+        return to_charge
+
+    def _recurring_create_charge_transactions(self):
+        """Create the transactions charging these invoices, in one ``create``
+        per company; one at a time when the database refuses the batch (a
+        charge of one of them started meanwhile, elsewhere).
+
+        :return: the transactions created
+        """
+        Transaction = self.env["payment.transaction"].sudo()
+        if not self:
+            return Transaction
+        # The state of an earlier attempt must reach the database before the
+        # unique index judges the new one.
+        Transaction.flush_model(["state"])
+        for company, moves in self.grouped("company_id").items():
+            moves = moves.with_company(company)
+            try:
+                with self.env.cr.savepoint():
+                    Transaction |= Transaction.with_company(company).create(
+                        [
+                            move._recurring_prepare_charge_transaction_vals()
+                            for move in moves
+                        ]
+                    )
+            except CONTENTION_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - one of them: find which
+                _logger.info("Charges created one at a time: %s", error)
+                for move in moves:
+                    Transaction |= move._recurring_create_charge_transaction()
+        return Transaction
+
+    def _recurring_create_charge_transaction(self):
+        """Create the transaction charging this invoice on its own.
 
         :return: the transaction, or an empty recordset
         """
         self.ensure_one()
         Transaction = self.env["payment.transaction"].sudo()
-        live = self.sudo().recurring_charge_ids.filtered(
-            lambda tx: tx.state in ("draft", "pending", "authorized")
-        )
-        if live:
-            self.write({"recurring_charge_state": "pending"})
-            return Transaction
-        blocker = self._recurring_get_charge_blocker()
-        if blocker:
-            self._recurring_skip(blocker)
-            return Transaction
-        # The state of an earlier attempt must reach the database before the
-        # unique index judges the new one.
-        Transaction.flush_model(["state"])
         try:
             with self.env.cr.savepoint():
-                tx = Transaction.create(
+                return Transaction.create(
                     self._recurring_prepare_charge_transaction_vals()
                 )
+        except CONTENTION_ERRORS:
+            raise
         except pg_errors.UniqueViolation:
             # Another worker started a charge of this invoice meanwhile.
-            self.write({"recurring_charge_state": "pending"})
-            return Transaction
-        self.write({"recurring_charge_state": "pending"})
+            _logger.info("Invoice %s: a charge is already live.", self.id)
+            self.invalidate_recordset()
+            self._recurring_write_charge({"recurring_charge_state": "pending"})
+        except Exception as error:  # noqa: BLE001 - isolate one bad invoice
+            _logger.warning(
+                "Invoice %s could not be charged: %s", self.id, error, exc_info=True
+            )
+            self.invalidate_recordset()
+            with self.env.cr.savepoint():
+                self._recurring_skip(str(error.args[0]) if error.args else str(error))
+        return Transaction
+
+    def _recurring_send_charge(self, tx):
+        """Send the charge ``tx`` of this invoice to its provider, then let
+        Odoo post-process it: pay and reconcile the invoice, or record the
+        failure. Its outcome is written on the invoice by the
+        post-processing (see ``_recurring_record_charge_outcome``)."""
+        self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 tx._send_payment_request()
@@ -302,11 +389,22 @@ class RecurringInvoicePayment(models.AbstractModel):
             tx.invalidate_recordset()
             self.invalidate_recordset()
             self._recurring_record_charge_outcome(tx)
-        return tx
+
+    def _recurring_write_charge(self, vals):
+        """Write the automatic-charge fields of these invoices. They touch no
+        journal item: the checks ``account.move.write`` makes for journal
+        items (balance, synchronised lines) and its ``is_manually_modified``
+        flag do not apply."""
+        return self.with_context(
+            check_move_validity=False,
+            skip_invoice_sync=True,
+            skip_account_move_synchronization=True,
+            skip_is_manually_modified=True,
+        ).write(vals)
 
     def _recurring_skip(self, reason):
         self.ensure_one()
-        self.write(
+        self._recurring_write_charge(
             {"recurring_charge_state": "skipped", "recurring_charge_message": reason}
         )
         self.sudo().message_post(
@@ -324,7 +422,8 @@ class RecurringInvoicePayment(models.AbstractModel):
         if tx != self.recurring_charge_ids.sorted("id")[-1:]:
             return  # An older attempt: the latest one speaks for the invoice.
         if tx.state == "done":
-            self.write(
+            # Odoo logs the payment on the invoice: no tracking message too.
+            self.with_context(mail_notrack=True)._recurring_write_charge(
                 {
                     "recurring_charge_state": "done",
                     "recurring_charge_message": self.env._(
@@ -333,12 +432,13 @@ class RecurringInvoicePayment(models.AbstractModel):
                 }
             )
         elif tx.state in ("draft", "pending", "authorized"):
-            self.recurring_charge_state = "pending"
+            if self.recurring_charge_state != "pending":
+                self._recurring_write_charge({"recurring_charge_state": "pending"})
         elif self.recurring_charge_state != "failed" or (
             self.recurring_charge_message != tx.state_message
         ):
             reason = tx.state_message or self.env._("The payment failed.")
-            self.write(
+            self._recurring_write_charge(
                 {"recurring_charge_state": "failed", "recurring_charge_message": reason}
             )
             if tx.failure_class == "customer":

@@ -1,17 +1,8 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import logging
-
-import psycopg2
-from psycopg2 import errors as pg_errors
-
 from odoo import api, models
 from odoo.osv import expression
 from odoo.tools import SQL
-
-_logger = logging.getLogger(__name__)
-
-CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 
 
 class RecurringPaymentCharge(models.AbstractModel):
@@ -79,35 +70,13 @@ class RecurringPaymentCharge(models.AbstractModel):
 
     @api.model
     def _charge_invoices(self, invoices):
-        """Charge ``invoices`` one at a time, each in its own savepoint: one
-        that fails is recorded with the reason, the others are charged.
+        """Charge ``invoices``: their transactions are created together, then
+        each is sent and post-processed on its own; an invoice that cannot be
+        charged is recorded with the reason, the others are charged.
 
         :return: the transactions created
         """
-        transactions = self.env["payment.transaction"]
-        for invoice in invoices:
-            invoice = invoice.with_company(invoice.company_id)
-            try:
-                with self.env.cr.savepoint():
-                    transactions |= invoice._recurring_charge()
-            except CONTENTION_ERRORS:
-                raise
-            except pg_errors.UniqueViolation:
-                # Another worker started a charge of this invoice meanwhile.
-                _logger.info("Invoice %s: a charge is already live.", invoice.id)
-                invoice.invalidate_recordset()
-            except Exception as error:  # noqa: BLE001 - isolate one bad invoice
-                _logger.warning(
-                    "Invoice %s could not be charged: %s",
-                    invoice.id,
-                    error,
-                    exc_info=True,
-                )
-                invoice.invalidate_recordset()
-                invoice._recurring_skip(
-                    str(error.args[0]) if error.args else str(error)
-                )
-        return transactions
+        return invoices._recurring_charge()
 
     # ------------------------------------------------------------
     # CRON

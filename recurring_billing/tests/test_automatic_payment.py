@@ -5,6 +5,7 @@ whatever the provider (here Odoo's test provider: the provider's answer is
 given through the transaction's own state methods, as a provider would)."""
 
 from datetime import date
+from unittest.mock import patch
 
 import psycopg2
 from freezegun import freeze_time
@@ -101,6 +102,48 @@ class TestAutomaticPayment(RecurringPaymentCommon):
             self.assertTrue(
                 set(first.subscription_id.ids) <= {s.id for s in subscriptions}
             )
+
+    def test_batch_is_charged_together_each_with_its_own_token(self):
+        other = self.env["res.partner"].create(
+            {"name": "Café Dupont", "email": "compta@cafe-dupont.example"}
+        )
+        other_token = self._create_token(partner=other, provider_ref="cus_Other02")
+        first = self._create_charged_subscription()
+        second = self._create_charged_subscription(
+            token=other_token, partner_id=other.id
+        )
+        blocked = self._create_charged_subscription()
+        invoices = self._run_engine("2026-01-05")
+        self.assertEqual(len(invoices), 3)
+        blocked.payment_token_id = False
+        invoices.write({"is_manually_modified": False})
+
+        # One create for the batch: no fallback to one at a time.
+        with patch.object(
+            self.registry["account.move"],
+            "_recurring_create_charge_transaction",
+            side_effect=AssertionError("charges created one at a time"),
+        ):
+            txs = self._charge()
+
+        self.assertEqual(len(txs), 2)
+        by_subscription = {tx.recurring_invoice_id.subscription_id: tx for tx in txs}
+        self.assertEqual(by_subscription[first].token_id, self.token)
+        self.assertEqual(by_subscription[second].token_id, other_token)
+        self.assertEqual(by_subscription[second].partner_id, other)
+        for tx in txs:
+            invoice = tx.recurring_invoice_id
+            self.assertEqual(tx.invoice_ids, invoice)
+            self.assertEqual(tx.reference, invoice.name)
+            self.assertEqual(tx.amount, 79.20)
+            self.assertEqual(invoice.recurring_charge_state, "pending")
+            # The charge fields are not an edit of the journal entry.
+            self.assertFalse(invoice.is_manually_modified)
+        blocked_invoice = invoices.filtered(lambda m: m.subscription_id == blocked)
+        self.assertEqual(blocked_invoice.recurring_charge_state, "skipped")
+        self.assertIn(
+            "no saved payment method", blocked_invoice.recurring_charge_message
+        )
 
     def test_succeeded_charge_pays_and_reconciles_the_invoice(self):
         subscription = self._create_charged_subscription()

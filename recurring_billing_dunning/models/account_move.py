@@ -129,7 +129,8 @@ class AccountMove(models.Model):
         history_id = self.env.context.get("recurring_dunning_history_id")
         if history_id:
             history = history.browse(history_id)
-        else:
+        elif self.dunning_state:
+            # Only an invoice in dunning, or that was, has retries.
             history = history.search([("transaction_id", "=", tx.id)], limit=1)
         if history and history.move_id == self:
             self._dunning_record_retry_outcome(history, tx)
