@@ -170,15 +170,19 @@ def timed(db, batch_size):
     calls = processed = 0
     start = time.perf_counter()
     while True:
+        call_start = time.perf_counter()
         done = Run._cron_dunning(batch_size=batch_size)
         env.cr.commit()
         env.invalidate_all()
         calls += 1
         processed += done
-        elapsed = time.perf_counter() - start
+        now = time.perf_counter()
+        elapsed = now - start
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  call {calls}: {processed} invoice steps in {elapsed:.0f} s "
-            f"({processed / elapsed:.1f}/s)",
+            f"  call {calls}: {done} in {now - call_start:.1f} s; "
+            f"{processed} invoice steps in {elapsed:.0f} s "
+            f"({processed / elapsed:.1f}/s), peak RSS {rss:.0f} MB",
             file=sys.stderr,
             flush=True,
         )

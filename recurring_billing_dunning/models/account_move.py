@@ -15,6 +15,16 @@ DUNNING_STATES = [
     ("closed", "Lost: Subscription Closed"),
 ]
 PAID_STATES = ("paid", "in_payment", "reversed")
+# The write of the dunning fields of posted invoices: none of them touches the
+# accounting, so Odoo's write of invoices need not re-synchronise and
+# re-balance the journal items (a few dozen queries per invoice), nor mark the
+# invoice as modified by hand.
+DUNNING_WRITE_CONTEXT = {
+    "skip_invoice_sync": True,
+    "check_move_validity": False,
+    "skip_is_manually_modified": True,
+    "skip_account_move_synchronization": True,
+}
 
 
 class AccountMove(models.Model):
@@ -106,7 +116,7 @@ class AccountMove(models.Model):
 
     def action_dunning_clear_error(self):
         self.check_access("write")
-        self.sudo().write({"dunning_error": False})
+        self.sudo()._dunning_write({"dunning_error": False})
         return True
 
     # ------------------------------------------------------------
@@ -165,18 +175,18 @@ class AccountMove(models.Model):
         policy = self.env["recurring.dunning.policy"]._get_policy_for(move)
         if not policy:
             return False
-        move.write(
-            {
-                "dunning_policy_id": policy.id,
-                "dunning_state": "running",
-                "dunning_start_date": start_date,
-                "dunning_failure_class": failure_class,
-                "dunning_amount": move.amount_residual,
-                "dunning_error": False,
-            }
+        vals = {
+            "dunning_policy_id": policy.id,
+            "dunning_state": "running",
+            "dunning_start_date": start_date,
+            "dunning_failure_class": failure_class,
+            "dunning_amount": move.amount_residual,
+            "dunning_error": False,
+        }
+        move._dunning_write(
+            dict(vals, **move._dunning_get_next_step_vals(policy, start_date))
         )
-        move._dunning_plan_next_step()
-        move.message_post(
+        move._message_log(
             body=self.env._(
                 "Dunning started under the policy %(policy)s.", policy=policy.name
             )
@@ -188,27 +198,42 @@ class AccountMove(models.Model):
         date."""
         self.ensure_one()
         if not self._dunning_start(self.invoice_date_due):
-            self.sudo().dunning_error = self.env._(
-                "No dunning policy of %(company)s applies to this invoice.",
-                company=self.company_id.name,
+            self.sudo()._dunning_write(
+                {
+                    "dunning_error": self.env._(
+                        "No dunning policy of %(company)s applies to this invoice.",
+                        company=self.company_id.name,
+                    )
+                }
             )
 
     def _dunning_plan_next_step(self):
         """Point the invoice to the first step of its policy it has not taken
         yet, on its day."""
         for move in self:
-            done = move.dunning_history_ids.step_id
-            step = (move.dunning_policy_id.step_ids.sorted() - done)[:1]
-            move.write(
-                {
-                    "dunning_next_step_id": step.id,
-                    "dunning_next_date": step
-                    and move.dunning_start_date + timedelta(days=step.delay_days),
-                }
-            )
+            move._dunning_write(move._dunning_get_next_step_vals())
+
+    def _dunning_get_next_step_vals(self, policy=None, start_date=None):
+        """The values pointing the invoice to the first step of ``policy``
+        (by default its own) it has not taken yet, on its day from
+        ``start_date`` (by default its own)."""
+        self.ensure_one()
+        policy = policy or self.dunning_policy_id
+        start_date = start_date or self.dunning_start_date
+        done = self.dunning_history_ids.step_id
+        step = (policy.step_ids.sorted() - done)[:1]
+        return {
+            "dunning_next_step_id": step.id,
+            "dunning_next_date": step and start_date + timedelta(days=step.delay_days),
+        }
+
+    def _dunning_write(self, vals):
+        """Write the dunning fields of these invoices (see
+        ``DUNNING_WRITE_CONTEXT``); the chatter still tracks them."""
+        return self.with_context(**DUNNING_WRITE_CONTEXT).write(vals)
 
     def _dunning_stop(self, state):
-        self.write(
+        self._dunning_write(
             {
                 "dunning_state": state,
                 "dunning_next_date": False,
@@ -234,11 +259,11 @@ class AccountMove(models.Model):
             self._dunning_stop("recovered")
             return History
         if self.dunning_state != "running" or not step:
-            self.dunning_next_date = False
+            self._dunning_write({"dunning_next_date": False})
             return History
         if step.action == "retry" and self._dunning_payment_under_way():
             # A debit or payment is under way: never retry on top of it.
-            self.dunning_next_date = today + timedelta(days=1)
+            self._dunning_write({"dunning_next_date": today + timedelta(days=1)})
             return History
         history = self._dunning_insert_history(step, today)
         if not history:
@@ -247,9 +272,10 @@ class AccountMove(models.Model):
         handler = getattr(self, f"_dunning_step_{step.action}")
         vals = handler(step, history) or {}
         history.write(dict({"outcome": "done"}, **vals))
-        self.dunning_last_step_id = step
+        vals = {"dunning_last_step_id": step.id}
         if self.dunning_state == "running":
-            self._dunning_plan_next_step()
+            vals.update(self._dunning_get_next_step_vals())
+        self._dunning_write(vals)
         return history
 
     def _dunning_insert_history(self, step, today):
@@ -418,16 +444,36 @@ class AccountMove(models.Model):
         self.ensure_one()
         if not mail_template:
             return {}
-        message = (
-            self.sudo()
+        # The links of the email carry the invoice's access token: create it
+        # with the dunning's write, not Odoo's full write of invoices.
+        self.with_context(**DUNNING_WRITE_CONTEXT)._portal_ensure_token()
+        # Odoo's composer with a template, as message_post_with_source uses
+        # it, but given the invoice in its values rather than in its context:
+        # a context per invoice would make new environments for each invoice
+        # that live on in the transaction (kept by reference cycles until the
+        # garbage collector runs), and each new environment is compared with
+        # all the others, so that every invoice of the job got slower than
+        # the one before.
+        composer = (
+            self.env["mail.compose.message"]
+            .sudo()
             .with_context(mail_notify_force_send=False, **context)
-            .message_post_with_source(
-                mail_template,
-                email_layout_xmlid="mail.mail_notification_layout",
-                subtype_xmlid="mail.mt_comment",
-                attachment_ids=attachment_ids or [],
+            .create(
+                {
+                    "composition_mode": "comment",
+                    "model": self._name,
+                    "res_ids": str(self.ids),
+                    "template_id": mail_template.id,
+                    "message_type": "notification",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(
+                        "mail.mt_comment"
+                    ),
+                    "email_layout_xmlid": "mail.mail_notification_layout",
+                    "attachment_ids": attachment_ids or [],
+                }
             )
         )
+        message = composer._action_send_mail()[1]
         return {"email_sent": True, "mail_message_id": message.id}
 
     # ------------------------------------------------------------

@@ -91,7 +91,9 @@ class RecurringDunningRun(models.AbstractModel):
             except Exception as error:  # noqa: BLE001 - recorded, then skipped
                 _logger.exception("Dunning of invoice %s failed", invoice.id)
                 invoice.invalidate_recordset()
-                invoice.sudo().dunning_error = str(error) or repr(error)
+                invoice.sudo()._dunning_write(
+                    {"dunning_error": str(error) or repr(error)}
+                )
             done += 1
         return done
 
