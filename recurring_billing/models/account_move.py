@@ -14,6 +14,7 @@ from odoo.tools import float_repr, format_amount, format_date, sql
 
 from ..tools.facturx_validation import validate_facturx
 from ..tools.facturx_vat import get_fr_vat_exemption_key
+from ..tools.mail import post_template_message
 
 _logger = logging.getLogger(__name__)
 
@@ -603,14 +604,7 @@ class AccountMove(models.Model):
             mail_template = move.subscription_id._get_subscription_mail_template(
                 "payment"
             )
-            if mail_template:
-                # Queued for Odoo's mail queue: never sent inside the
-                # reconciliation that pays the invoice.
-                move.with_context(
-                    mail_notify_force_send=False
-                ).message_post_with_source(
-                    mail_template,
-                    email_layout_xmlid="mail.mail_notification_layout",
-                    subtype_xmlid="mail.mt_comment",
-                )
+            # Queued for Odoo's mail queue: never sent inside the
+            # reconciliation that pays the invoice.
+            post_template_message(move, mail_template)
         return res

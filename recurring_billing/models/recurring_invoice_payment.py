@@ -10,6 +10,8 @@ from psycopg2 import errors as pg_errors
 from odoo import Command, api, fields, models
 from odoo.tools import format_amount, format_date
 
+from ..tools.mail import post_template_message
+
 _logger = logging.getLogger(__name__)
 
 CHARGE_STATES = [
@@ -456,13 +458,7 @@ class RecurringInvoicePayment(models.AbstractModel):
         mail_template = self.env.ref(xmlid, raise_if_not_found=False)
         if not mail_template:
             return
-        for move in self.sudo():
-            # Queued for Odoo's mail queue, never sent inside the transaction.
-            move.with_context(mail_notify_force_send=False).message_post_with_source(
-                mail_template,
-                email_layout_xmlid="mail.mail_notification_layout",
-                subtype_xmlid="mail.mt_comment",
-            )
+        post_template_message(self.sudo(), mail_template)
 
     def _recurring_get_pay_url(self):
         """The page where the customer pays this invoice online (Odoo's

@@ -3,6 +3,8 @@
 from odoo import SUPERUSER_ID, api, models
 from odoo.osv import expression
 
+from ..tools.mail import post_template_message
+
 
 class RecurringSubscriptionMail(models.AbstractModel):
     """The emails a subscriber receives, and the reminders' job."""
@@ -60,10 +62,10 @@ class RecurringSubscriptionMail(models.AbstractModel):
                 )
             )
             return
-        record.with_context(mail_notify_force_send=False).message_post_with_source(
+        post_template_message(
+            record,
             mail_template,
             email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
-            subtype_xmlid="mail.mt_comment",
             **values,
         )
 

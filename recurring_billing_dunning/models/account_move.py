@@ -6,6 +6,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from odoo.addons.recurring_billing.tools.mail import post_template_message
+
 _logger = logging.getLogger(__name__)
 
 DUNNING_STATES = [
@@ -447,33 +449,14 @@ class AccountMove(models.Model):
         # The links of the email carry the invoice's access token: create it
         # with the dunning's write, not Odoo's full write of invoices.
         self.with_context(**DUNNING_WRITE_CONTEXT)._portal_ensure_token()
-        # Odoo's composer with a template, as message_post_with_source uses
-        # it, but given the invoice in its values rather than in its context:
-        # a context per invoice would make new environments for each invoice
-        # that live on in the transaction (kept by reference cycles until the
-        # garbage collector runs), and each new environment is compared with
-        # all the others, so that every invoice of the job got slower than
-        # the one before.
-        composer = (
-            self.env["mail.compose.message"]
-            .sudo()
-            .with_context(mail_notify_force_send=False, **context)
-            .create(
-                {
-                    "composition_mode": "comment",
-                    "model": self._name,
-                    "res_ids": str(self.ids),
-                    "template_id": mail_template.id,
-                    "message_type": "notification",
-                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(
-                        "mail.mt_comment"
-                    ),
-                    "email_layout_xmlid": "mail.mail_notification_layout",
-                    "attachment_ids": attachment_ids or [],
-                }
-            )
+        # Odoo's composer, without a context per invoice (see
+        # post_template_message).
+        message = post_template_message(
+            self.sudo(),
+            mail_template,
+            context=context,
+            attachment_ids=attachment_ids or [],
         )
-        message = composer._action_send_mail()[1]
         return {"email_sent": True, "mail_message_id": message.id}
 
     # ------------------------------------------------------------
