@@ -87,6 +87,16 @@ class TestPortalAccess(RecurringPortalCommon):
         )
         self.assertEqual(self._snapshot(self.subscription), before)
 
+    def test_chatter_of_a_visitor_with_the_access_token(self):
+        self.subscription._portal_ensure_token()
+        access_token = self.subscription.access_token
+        page = self.url_open(
+            f"/my/subscriptions/{self.subscription.id}?access_token={access_token}"
+        ).text
+        discussion = re.search(r'<div id="discussion"[^>]*>', page).group(0)
+        self.assertIn(f'data-token="{access_token}"', discussion)
+        self.assertIn(f'data-res_id="{self.subscription.id}"', discussion)
+
     def test_access_token_of_a_sale_order_is_no_subscription(self):
         order = self.env["sale.order"].create(
             {

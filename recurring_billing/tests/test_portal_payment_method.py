@@ -181,6 +181,16 @@ class TestPortalPaymentMethod(RecurringPortalCommon):
         self.assertIn('data-notice="payment_method"', page)
         self.assertIn("•••• 4242", page)
 
+    def test_chatter_keeps_the_access_token_beside_the_payment_method(self):
+        """The payment method section must not hide the access token the
+        portal chatter reads: without it a visitor's chatter fails."""
+        self.subscription._portal_ensure_token()
+        access_token = self.subscription.access_token
+        page = self.url_open(f"{self.url}?access_token={access_token}").text
+        self.assertIn("1111", page)
+        discussion = re.search(r'<div id="discussion"[^>]*>', page).group(0)
+        self.assertIn(f'data-token="{access_token}"', discussion)
+
     def test_choose_another_saved_method(self):
         other_card = self._create_demo_token(self.provider, "5555")
         foreign = self._create_demo_token(
