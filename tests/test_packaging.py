@@ -22,6 +22,7 @@ ADDONS = {
         "factur-x",
         "pypdf",
         "saxonche",
+        "fonttools",
     },
     "recurring_billing_stripe": {
         "odoo==18.0.*",

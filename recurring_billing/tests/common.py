@@ -122,7 +122,6 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
-    @classmethod
     def _create_role_user(cls, role, login, **kwargs):
         """A user of the test company with the groups of ``role`` (a key of
         ``ROLE_GROUPS``)."""
@@ -135,6 +134,7 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
             **kwargs,
         )
 
+    @classmethod
     def _create_subscription(
         cls, start, template=None, lines=None, confirm=True, **vals
     ):
