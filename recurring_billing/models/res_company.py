@@ -1,5 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import pytz
+
 from odoo import api, fields, models
 from odoo.osv import expression
 
@@ -99,10 +101,20 @@ class ResCompany(models.Model):
     # ------------------------------------------------------------
 
     def _get_today(self):
-        """Today in the company's time zone (its partner's), not in UTC."""
+        """Today in the company's time zone, not in UTC, whoever asks: its
+        partner's time zone, else the first of its country's (Europe/Paris
+        for France), else UTC. Never the user's: the job, a salesman and a
+        subscriber on the portal must agree on the company's date."""
         company = self[:1] or self.env.company
-        tz = company.sudo().partner_id.tz or self.env.user.tz or "UTC"
-        return fields.Date.context_today(self.with_context(tz=tz))
+        return fields.Date.context_today(self.with_context(tz=company._get_time_zone()))
+
+    def _get_time_zone(self):
+        self.ensure_one()
+        partner = self.sudo().partner_id
+        if partner.tz:
+            return partner.tz
+        zones = pytz.country_timezones.get(partner.country_id.code or "", [])
+        return zones[0] if zones else "UTC"
 
     @api.model
     def _get_today_domain(self, field, operator):

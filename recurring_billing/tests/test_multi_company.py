@@ -62,6 +62,29 @@ class TestMultiCompany(RecurringBillingCommon):
             self.env["sale.order.template"].with_user(user_a).search([]),
         )
 
+    def test_today_is_the_company_date_whoever_asks(self):
+        """A French company without a time zone of its own is on Paris time,
+        for the job (no time zone) and for a user in Auckland alike."""
+        self.company.partner_id.tz = False
+        self.assertEqual(self.company.partner_id.country_id.code, "FR")
+        user = self._create_role_user("salesman", "rb_auckland", tz="Pacific/Auckland")
+        # 23:30 UTC on 31 March: 1 April in Paris, 1 April midday in Auckland.
+        with freeze_time("2025-03-31 23:30:00"):
+            self.assertEqual(self.company._get_today(), date(2025, 4, 1))
+            self.assertEqual(
+                self.company.with_user(user).with_context(tz="UTC")._get_today(),
+                date(2025, 4, 1),
+            )
+        # 21:30 UTC on 31 March: 23:30 in Paris (summer time), whoever asks.
+        with freeze_time("2025-03-31 21:30:00"):
+            self.assertEqual(
+                self.company.with_user(user)._get_today(), date(2025, 3, 31)
+            )
+        self.company_b.partner_id.tz = False
+        self.company_b.partner_id.country_id = False
+        with freeze_time("2025-03-31 23:30:00"):
+            self.assertEqual(self.company_b._get_today(), date(2025, 3, 31))
+
     def test_today_is_each_company_local_date(self):
         """At 12:00 UTC on 31 March it is already 1 April in Auckland."""
         self.company.partner_id.tz = "Pacific/Auckland"
