@@ -18,3 +18,13 @@ RECURRING_WEBHOOK_EVENTS = {
 # Stripe's answers (e.g. a 402 card_declined), which payment_stripe reduces to
 # their message.
 ERRORS_CONTEXT_KEY = "recurring_stripe_errors"
+
+# Stripe errors after which a charge request may or may not have been carried
+# out: the PaymentIntent is looked up at Stripe before anything else is sent
+# (https://docs.stripe.com/error-handling, "Server errors" and "Idempotency").
+UNKNOWN_OUTCOME_ERROR_TYPES = ("api_error",)
+UNKNOWN_OUTCOME_ERROR_CODES = ("idempotency_key_in_use", "lock_timeout", "rate_limit")
+
+# How many pages of a customer's PaymentIntents are read to find the one of a
+# charge whose answer was lost (100 a page).
+INTENT_LOOKUP_MAX_PAGES = 5

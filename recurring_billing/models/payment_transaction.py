@@ -60,6 +60,36 @@ class PaymentTransaction(models.Model):
         help="What the issuer advises (try_again_later, do_not_try_again, "
         "confirm_card_data), when the provider says.",
     )
+    recurring_outcome_unknown = fields.Boolean(
+        string="Outcome Unknown",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The charge was sent to the payment provider and its answer was "
+        "not received (connection cut, server error, timeout, worker stopped). "
+        "The provider is asked again what became of it; no other attempt is "
+        "made for the invoice meanwhile.",
+    )
+    recurring_sent_datetime = fields.Datetime(
+        string="Sent On",
+        readonly=True,
+        copy=False,
+        help="When the charge was last sent to the payment provider (recorded "
+        "before sending).",
+    )
+    recurring_send_count = fields.Integer(
+        string="Times Sent",
+        readonly=True,
+        copy=False,
+        help="How many times the charge was sent, always with the same "
+        "reference and idempotency key.",
+    )
+    recurring_checked_datetime = fields.Datetime(
+        string="Last Asked On",
+        readonly=True,
+        copy=False,
+        help="When the payment provider was last asked what became of the charge.",
+    )
     failure_class = fields.Selection(
         [
             ("soft", "Soft: retry later"),
@@ -124,6 +154,13 @@ class PaymentTransaction(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
+    def _process_notification_data(self, notification_data):
+        """Override of `payment`: an answer of the provider about an automatic
+        charge settles what was unknown of it."""
+        super()._process_notification_data(notification_data)
+        if self.recurring_outcome_unknown:
+            self.recurring_outcome_unknown = False
+
     def _post_process(self):
         """Record the outcome of automatic charges on their invoice, and let a
         payment the customer made online with a new saved payment method
@@ -139,6 +176,37 @@ class PaymentTransaction(models.Model):
             and tx.operation != "offline"
         )._recurring_replace_subscription_tokens()
         return res
+
+    @api.model
+    def _recurring_prepare_sent_vals(self, sent_count=0):
+        """The values recording that an automatic charge is being sent to its
+        provider: written and committed before the request leaves, so that a
+        lost answer is known to be unknown.
+
+        :param int sent_count: how many times it was sent before
+        """
+        now = fields.Datetime.now()
+        return {
+            "recurring_outcome_unknown": True,
+            "recurring_sent_datetime": now,
+            "recurring_checked_datetime": now,
+            "recurring_send_count": sent_count + 1,
+        }
+
+    def _recurring_query_provider(self):
+        """Ask the provider what became of this charge, whose answer was lost
+        or is still awaited, and process its answer as a notification.
+
+        Payment providers that can be asked override it (see
+        ``recurring_billing_stripe``).
+
+        :return: ``True`` when the provider answered about the payment (the
+            transaction is updated), ``False`` when the provider says it never
+            received it (it may be sent again, with the same reference and
+            idempotency key), ``None`` when the provider cannot be asked
+        """
+        self.ensure_one()
+        return None
 
     def _recurring_replace_subscription_tokens(self):
         """The customer paid an invoice of a subscription online and saved the

@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 import psycopg2
-import requests
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
@@ -17,6 +16,7 @@ _logger = logging.getLogger(__name__)
 CHARGE_STATES = [
     ("to_charge", "To Charge"),
     ("pending", "Pending"),
+    ("unknown", "Outcome Unknown"),
     ("done", "Paid"),
     ("failed", "Failed"),
     ("skipped", "Not Charged"),
@@ -52,6 +52,9 @@ class RecurringInvoicePayment(models.AbstractModel):
         help="To Charge: the invoice will be charged with the subscription's "
         "saved payment method on the charge date.\n"
         "Pending: the payment is under way (a SEPA debit takes days).\n"
+        "Outcome Unknown: the payment provider's answer was lost; the provider "
+        "is asked again what became of the payment, and no other attempt is "
+        "made until then.\n"
         "Failed: the last charge failed (see the transaction).\n"
         "Not Charged: the invoice could not be charged (see why).",
     )
@@ -139,8 +142,22 @@ class RecurringInvoicePayment(models.AbstractModel):
         charge date)."""
         self.check_access("write")
         self.filtered(
-            lambda move: move.recurring_charge_state not in ("pending", "done")
-        ).sudo()._recurring_charge()
+            lambda move: move.recurring_charge_state
+            not in ("pending", "unknown", "done")
+        ).sudo().with_context(recurring_charge_commit=True)._recurring_charge()
+        return True
+
+    def action_recurring_check_charge(self):
+        """Ask the payment provider now what became of the automatic charge of
+        these invoices whose answer was lost or is still awaited."""
+        self.check_access("write")
+        Charge = self.env["recurring.payment.charge"].with_context(
+            recurring_charge_commit=True
+        )
+        transactions = self.sudo().recurring_charge_ids.filtered(
+            lambda tx: tx.state in ("draft", "pending", "authorized")
+        )
+        Charge._check_charges(transactions)
         return True
 
     # ------------------------------------------------------------
@@ -212,8 +229,6 @@ class RecurringInvoicePayment(models.AbstractModel):
                 method=method.display_name,
                 currency=currency.name,
             )
-        if self._recurring_is_sepa() and not self.recurring_prenotified:
-            return self.env._("The SEPA debit was not pre-notified to the customer.")
         live = self.sudo().transaction_ids.filtered(
             lambda tx: tx.state in ("pending", "authorized")
         )
@@ -249,25 +264,36 @@ class RecurringInvoicePayment(models.AbstractModel):
         """Charge these invoices with their subscription's payment method, or
         record why not. Never raises for a bad input; never charges twice.
 
-        The transactions are created together, then each is sent to its
-        provider and post-processed by Odoo on its own (a failure of one
-        leaves the others charged).
+        Each charge has its own commit boundaries, as Odoo's
+        ``payment.transaction._cron_post_process``: lock the invoice, create
+        its transaction marked as sent, commit; send it; record the outcome,
+        commit. A webhook of the provider finds the transaction whenever it
+        arrives, and an answer that is lost leaves the charge *unknown*, to be
+        asked of the provider again (``_recurring_check_charge``), never
+        guessed. Where the caller does not own the transaction (see
+        ``recurring.payment.charge._can_commit``), the same steps run in
+        savepoints.
 
         :return: the transactions created
         """
+        Charge = self.env["recurring.payment.charge"]
+        states = {move.id: move.recurring_charge_state for move in self}
         to_charge = self._recurring_sort_out_charges()
-        transactions = to_charge._recurring_create_charge_transactions()
-        # Read once for the batch what the outcome of each charge reads.
-        transactions.recurring_invoice_id.recurring_charge_ids.mapped("state")
-        for tx in transactions:
-            tx = tx.with_company(tx.company_id)
-            tx.recurring_invoice_id._recurring_send_charge(tx)
+        Charge._commit()
+        transactions = self.env["payment.transaction"].sudo()
+        for move in to_charge:
+            move = move.with_company(move.company_id)
+            tx = move._recurring_start_charge(states[move.id])
+            if tx:
+                move._recurring_send_charge(tx.with_company(tx.company_id))
+                transactions |= tx
         return transactions
 
     def _recurring_sort_out_charges(self):
         """Record what becomes of the invoices that are not to be charged now:
-        pending when a charge is live, skipped with the reason when something
-        blocks it (each in its own savepoint).
+        pending when a charge is live, pre-notified when a SEPA debit was not
+        announced yet, skipped with the reason when something else blocks it
+        (each in its own savepoint).
 
         :return: the invoices to charge
         """
@@ -277,7 +303,13 @@ class RecurringInvoicePayment(models.AbstractModel):
                 lambda tx: tx.state in ("draft", "pending", "authorized")
             )
             if live:
-                move._recurring_write_charge({"recurring_charge_state": "pending"})
+                move._recurring_write_charge(
+                    {
+                        "recurring_charge_state": "unknown"
+                        if live.filtered("recurring_outcome_unknown")
+                        else "pending"
+                    }
+                )
                 continue
             try:
                 blocker = move._recurring_get_charge_blocker()
@@ -288,6 +320,14 @@ class RecurringInvoicePayment(models.AbstractModel):
                     "Invoice %s could not be charged: %s", move.id, error, exc_info=True
                 )
                 blocker = str(error.args[0]) if error.args else str(error)
+            if not blocker and (
+                move._recurring_is_sepa() and not move.recurring_prenotified
+            ):
+                # Not a failure: the debit waits for its notice, and is taken
+                # on the date the notice gives.
+                with self.env.cr.savepoint():
+                    move._recurring_send_prenotification()
+                continue
             if blocker:
                 with self.env.cr.savepoint():
                     move._recurring_skip(blocker)
@@ -295,39 +335,52 @@ class RecurringInvoicePayment(models.AbstractModel):
             to_charge |= move
         return to_charge
 
-    def _recurring_create_charge_transactions(self):
-        """Create the transactions charging these invoices, in one ``create``
-        per company; one at a time when the database refuses the batch (a
-        charge of one of them started meanwhile, elsewhere).
+    def _recurring_start_charge(self, expected_state):
+        """Lock this invoice, create the transaction charging it, marked as
+        sent, and commit: from then on, whatever happens to this worker, the
+        charge is known to have maybe reached the provider.
 
-        :return: the transactions created
+        :param expected_state: the charge state the invoice was chosen in; if
+            another worker changed it meanwhile, the invoice is left to it
+        :return: the transaction, or an empty recordset when another worker
+            holds the invoice or a charge of it is already live
         """
+        self.ensure_one()
+        Charge = self.env["recurring.payment.charge"]
         Transaction = self.env["payment.transaction"].sudo()
-        if not self:
+        try:
+            locked = Charge._lock_records(self)
+        except CONTENTION_ERRORS as error:
+            # Changed by another worker since this one's snapshot.
+            Charge._rollback(error)
+            return Transaction
+        if not locked:
+            return Transaction  # Another worker is on it.
+        self.invalidate_recordset()
+        if (
+            self.state != "posted"
+            or self.recurring_charge_state != expected_state
+            or self.currency_id.compare_amounts(self.amount_residual, 0.0) <= 0
+        ):
+            Charge._commit()
             return Transaction
         # The state of an earlier attempt must reach the database before the
         # unique index judges the new one.
         Transaction.flush_model(["state"])
-        for company, moves in self.grouped("company_id").items():
-            moves = moves.with_company(company)
-            try:
-                with self.env.cr.savepoint():
-                    Transaction |= Transaction.with_company(company).create(
-                        [
-                            move._recurring_prepare_charge_transaction_vals()
-                            for move in moves
-                        ]
-                    )
-            except CONTENTION_ERRORS:
-                raise
-            except Exception as error:  # noqa: BLE001 - one of them: find which
-                _logger.info("Charges created one at a time: %s", error)
-                for move in moves:
-                    Transaction |= move._recurring_create_charge_transaction()
-        return Transaction
+        tx = self._recurring_create_charge_transaction()
+        if tx:
+            # Committed with the transaction: whoever locks the invoice next
+            # sees that it is taken.
+            self._recurring_write_charge({"recurring_charge_state": "pending"})
+        try:
+            Charge._commit()
+        except CONTENTION_ERRORS as error:
+            Charge._rollback(error)
+            return Transaction
+        return tx
 
     def _recurring_create_charge_transaction(self):
-        """Create the transaction charging this invoice on its own.
+        """Create the transaction charging this invoice, marked as sent.
 
         :return: the transaction, or an empty recordset
         """
@@ -336,7 +389,10 @@ class RecurringInvoicePayment(models.AbstractModel):
         try:
             with self.env.cr.savepoint():
                 return Transaction.create(
-                    self._recurring_prepare_charge_transaction_vals()
+                    dict(
+                        self._recurring_prepare_charge_transaction_vals(),
+                        **Transaction._recurring_prepare_sent_vals(),
+                    )
                 )
         except CONTENTION_ERRORS:
             raise
@@ -355,42 +411,149 @@ class RecurringInvoicePayment(models.AbstractModel):
         return Transaction
 
     def _recurring_send_charge(self, tx):
-        """Send the charge ``tx`` of this invoice to its provider, then let
-        Odoo post-process it: pay and reconcile the invoice, or record the
-        failure. Its outcome is written on the invoice by the
-        post-processing (see ``_recurring_record_charge_outcome``)."""
+        """Send the charge ``tx`` of this invoice to its provider (again, with
+        the same reference and idempotency key, when its outcome is unknown),
+        then let Odoo post-process it: pay and reconcile the invoice, or
+        record the failure (see ``_recurring_record_charge_outcome``).
+
+        An exception while sending means the answer was not received: the
+        charge is left *unknown*, never recorded as a decline.
+        """
         self.ensure_one()
+        Charge = self.env["recurring.payment.charge"]
         try:
             with self.env.cr.savepoint():
                 tx._send_payment_request()
-        except requests.exceptions.Timeout as error:
-            # The provider may have charged: wait for its notification rather
-            # than retry with a new reference (a second payment).
-            _logger.warning("Charge %s: no answer in time (%s)", tx.reference, error)
-            tx.invalidate_recordset()
-            tx._set_pending(
-                self.env._(
-                    "The payment provider did not answer in time: the outcome "
-                    "of the payment is awaited from its notification."
-                )
-            )
-        except Exception as error:  # noqa: BLE001 - the provider's refusal
+        except CONTENTION_ERRORS as error:
+            Charge._rollback(error)
+            return
+        except Exception as error:  # noqa: BLE001 - no answer: ask again later
             _logger.warning(
-                "Charge %s of invoice %s could not be sent: %s",
+                "Charge %s of invoice %s: the provider's answer was not received "
+                "(%s: %s); its outcome will be asked again.",
                 tx.reference,
                 self.id,
+                type(error).__name__,
                 error,
             )
             tx.invalidate_recordset()
-            tx._set_error(str(error.args[0] if error.args else error))
+            self.invalidate_recordset()
+            self._recurring_record_unknown_outcome(tx, error)
+            Charge._commit(contention_ok=True)
+            return
+        if tx.recurring_outcome_unknown:
+            # The provider took the request without error: its answer, if it
+            # is not final yet, comes by notification.
+            tx.recurring_outcome_unknown = False
+        try:
+            self._recurring_post_process_charge(tx)
+        except CONTENTION_ERRORS as error:
+            Charge._rollback(error)
+            return
+        Charge._commit(contention_ok=True)
+
+    def _recurring_post_process_charge(self, tx):
+        """Let Odoo post-process the charge ``tx`` (pay and reconcile the
+        invoice), which records its outcome on the invoice; if it fails, the
+        outcome is recorded all the same and Odoo's post-processing job
+        tries again."""
+        self.ensure_one()
         try:
             with self.env.cr.savepoint():
-                tx._post_process()
+                if tx.is_post_processed:
+                    self._recurring_record_charge_outcome(tx)
+                else:
+                    tx._post_process()
+        except CONTENTION_ERRORS:
+            raise
         except Exception:  # noqa: BLE001 - Odoo's post-processing cron retries
             _logger.exception("Post-processing of charge %s failed", tx.reference)
             tx.invalidate_recordset()
             self.invalidate_recordset()
             self._recurring_record_charge_outcome(tx)
+
+    def _recurring_record_unknown_outcome(self, tx, error):
+        """The answer to the charge ``tx`` was lost: unless a notification of
+        the provider settled it meanwhile, the invoice waits for the provider
+        to be asked again."""
+        self.ensure_one()
+        if tx.state not in ("draft", "pending", "authorized"):
+            # Settled by a notification that arrived while this worker waited.
+            self._recurring_post_process_charge(tx)
+            return
+        if not tx.recurring_outcome_unknown:
+            tx.recurring_outcome_unknown = True
+        if tx == self.recurring_charge_ids.sorted("id")[-1:]:
+            self._recurring_write_charge(
+                {
+                    "recurring_charge_state": "unknown",
+                    "recurring_charge_message": self.env._(
+                        "The answer of the payment provider to %(reference)s was "
+                        "not received (%(error)s). The provider will be asked "
+                        "what became of the payment; no other attempt is made "
+                        "until then.",
+                        reference=tx.reference,
+                        error=type(error).__name__,
+                    ),
+                }
+            )
+
+    def _recurring_check_charge(self, tx):
+        """Ask the provider what became of the charge ``tx`` of this invoice,
+        whose answer was lost or is still awaited, and record it; send it again
+        with the same reference and idempotency key when the provider never
+        received it. Committed on its own.
+
+        :return: whether the charge is settled (paid, failed or cancelled)
+        """
+        self.ensure_one()
+        Charge = self.env["recurring.payment.charge"]
+        try:
+            locked = Charge._lock_records(tx)
+        except CONTENTION_ERRORS as error:
+            Charge._rollback(error)
+            return False
+        if not locked:
+            return False
+        tx.invalidate_recordset()
+        tx.recurring_checked_datetime = fields.Datetime.now()
+        if tx.state in ("draft", "pending", "authorized"):
+            try:
+                with self.env.cr.savepoint():
+                    found = tx._recurring_query_provider()
+            except CONTENTION_ERRORS as error:
+                Charge._rollback(error)
+                return False
+            except Exception as error:  # noqa: BLE001 - asked again next time
+                _logger.warning(
+                    "Charge %s: the provider could not be asked (%s: %s)",
+                    tx.reference,
+                    type(error).__name__,
+                    error,
+                )
+                tx.invalidate_recordset()
+                Charge._commit(contention_ok=True)
+                return False
+            tx.invalidate_recordset()
+            if found is False and tx.recurring_outcome_unknown:
+                # The provider never received it: send it again, as it was.
+                tx.write(tx._recurring_prepare_sent_vals(tx.recurring_send_count))
+                Charge._commit()
+                self._recurring_send_charge(tx)
+                tx.invalidate_recordset()
+                return tx.state not in ("draft", "pending", "authorized")
+        if tx.state not in ("draft", "pending", "authorized"):
+            if tx.recurring_outcome_unknown:
+                tx.recurring_outcome_unknown = False
+            try:
+                self._recurring_post_process_charge(tx)
+            except CONTENTION_ERRORS as error:
+                Charge._rollback(error)
+                return False
+        elif not tx.recurring_outcome_unknown:
+            self._recurring_record_charge_outcome(tx)
+        Charge._commit(contention_ok=True)
+        return tx.state not in ("draft", "pending", "authorized")
 
     def _recurring_write_charge(self, vals):
         """Write the automatic-charge fields of these invoices. They touch no
@@ -412,9 +575,9 @@ class RecurringInvoicePayment(models.AbstractModel):
         self.sudo().message_post(
             body=self.env._("Not charged automatically: %(reason)s", reason=reason)
         )
-        self.subscription_id._recurring_payment_failed(
-            self, self.env["payment.transaction"], reason
-        )
+        # Not a decline: the customer is told nothing, and the invoice is
+        # chased as one paid by hand, from its due date.
+        self.subscription_id._recurring_payment_skipped(self, reason)
 
     def _recurring_record_charge_outcome(self, tx):
         """Record on the invoice what became of its charge ``tx``: paid,
@@ -434,8 +597,9 @@ class RecurringInvoicePayment(models.AbstractModel):
                 }
             )
         elif tx.state in ("draft", "pending", "authorized"):
-            if self.recurring_charge_state != "pending":
-                self._recurring_write_charge({"recurring_charge_state": "pending"})
+            state = "unknown" if tx.recurring_outcome_unknown else "pending"
+            if self.recurring_charge_state != state:
+                self._recurring_write_charge({"recurring_charge_state": state})
         elif self.recurring_charge_state != "failed" or (
             self.recurring_charge_message != tx.state_message
         ):

@@ -210,15 +210,33 @@ class RecurringSubscriptionPayment(models.AbstractModel):
     def _recurring_payment_failed(self, invoice, transaction, reason):
         """Hand-off of an invoice that was not paid automatically.
 
-        Called once per failed (or skipped) charge. The dunning addon overrides
-        it to chase the invoice and retry the payment as its policy says;
-        without it, the subscription's salesperson gets an activity.
+        Called once per failed charge (a decline of the provider, never a
+        charge that was skipped nor one whose outcome is unknown). The dunning
+        addon overrides it to chase the invoice and retry the payment as its
+        policy says; without it, the subscription's salesperson gets an
+        activity.
 
         :param account.move invoice: the subscription invoice left unpaid
-        :param payment.transaction transaction: the failed charge, or an empty
-            recordset when the charge was not even attempted
+        :param payment.transaction transaction: the failed charge
         :param str reason: why, for a human
         """
+        self.ensure_one()
+        self._recurring_schedule_unpaid_activity(invoice, reason)
+
+    def _recurring_payment_skipped(self, invoice, reason):
+        """Hand-off of an invoice that was not charged at all (no payment
+        method, provider disabled or in test mode, a payment already started
+        by the customer...). It is no decline: the customer is sent nothing,
+        and the invoice is chased as one paid by hand, from its due date;
+        the subscription's salesperson gets an activity.
+
+        :param account.move invoice: the subscription invoice left unpaid
+        :param str reason: why, for a human
+        """
+        self.ensure_one()
+        self._recurring_schedule_unpaid_activity(invoice, reason)
+
+    def _recurring_schedule_unpaid_activity(self, invoice, reason):
         self.ensure_one()
         self.sudo().activity_schedule(
             "mail.mail_activity_data_todo",

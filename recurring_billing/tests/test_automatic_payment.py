@@ -4,8 +4,7 @@
 whatever the provider (here Odoo's test provider: the provider's answer is
 given through the transaction's own state methods, as a provider would)."""
 
-from datetime import date
-from unittest.mock import patch
+from datetime import date, datetime
 
 import psycopg2
 from freezegun import freeze_time
@@ -103,7 +102,7 @@ class TestAutomaticPayment(RecurringPaymentCommon):
                 set(first.subscription_id.ids) <= {s.id for s in subscriptions}
             )
 
-    def test_batch_is_charged_together_each_with_its_own_token(self):
+    def test_batch_is_charged_each_with_its_own_token(self):
         other = self.env["res.partner"].create(
             {"name": "Café Dupont", "email": "compta@cafe-dupont.example"}
         )
@@ -118,15 +117,15 @@ class TestAutomaticPayment(RecurringPaymentCommon):
         blocked.payment_token_id = False
         invoices.write({"is_manually_modified": False})
 
-        # One create for the batch: no fallback to one at a time.
-        with patch.object(
-            self.registry["account.move"],
-            "_recurring_create_charge_transaction",
-            side_effect=AssertionError("charges created one at a time"),
-        ):
-            txs = self._charge()
+        txs = self._charge()
 
         self.assertEqual(len(txs), 2)
+        # Each charge was recorded as sent before its request left.
+        for tx in txs:
+            self.assertEqual(tx.recurring_send_count, 1)
+            self.assertEqual(tx.recurring_sent_datetime, datetime(2026, 1, 5))
+            # Odoo's test provider took the request without error: not unknown.
+            self.assertFalse(tx.recurring_outcome_unknown)
         by_subscription = {tx.recurring_invoice_id.subscription_id: tx for tx in txs}
         self.assertEqual(by_subscription[first].token_id, self.token)
         self.assertEqual(by_subscription[second].token_id, other_token)

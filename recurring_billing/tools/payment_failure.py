@@ -100,3 +100,9 @@ def classify_failure(code=None, decline_code=None, advice_code=None):
         if c in SOFT_CODES:
             return "soft"
     return "soft"
+
+
+class ChargeOutcomeUnknown(Exception):
+    """A payment provider gave no final answer to a charge request (a server
+    error, a rate limit, a concurrent request with the same idempotency key):
+    the provider may or may not have charged, and must be asked again."""

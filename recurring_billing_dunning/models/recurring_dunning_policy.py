@@ -116,9 +116,12 @@ class RecurringDunningPolicy(models.Model):
     def _get_policy_for(self, invoice):
         """The policy that chases ``invoice``: of its company, for its payment
         mode, the customer's own first, then the template's, then the general
-        one of lowest sequence."""
+        one of lowest sequence. An invoice whose automatic charge was skipped
+        is chased as one paid by hand."""
         subscription = invoice.subscription_id.sudo()
         mode = subscription.recurring_payment_mode or "manual"
+        if invoice.recurring_charge_state == "skipped":
+            mode = "manual"
         policies = self.sudo().search(
             [
                 ("company_id", "=", invoice.company_id.id),

@@ -29,8 +29,10 @@ class RecurringDunningRun(models.AbstractModel):
 
     @api.model
     def _get_invoices_to_start_domain(self):
-        """Overdue subscription invoices of customers paying by themselves,
-        not in dunning yet (an automatic charge hands its failures over)."""
+        """Overdue subscription invoices of customers paying by themselves, or
+        whose automatic charge was skipped (no payment method, provider in
+        test mode...: no decline), not in dunning yet (an automatic charge
+        hands its failures over)."""
         companies = self.env["res.company"]
         return expression.AND(
             [
@@ -38,7 +40,9 @@ class RecurringDunningRun(models.AbstractModel):
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                     ("subscription_id", "!=", False),
+                    "|",
                     ("subscription_id.recurring_payment_mode", "!=", "auto"),
+                    ("recurring_charge_state", "=", "skipped"),
                     ("payment_state", "in", ("not_paid", "partial")),
                     ("dunning_state", "=", False),
                     ("dunning_error", "=", False),

@@ -5,6 +5,7 @@ import logging
 from odoo import api, fields, models
 
 from odoo.addons.payment_stripe import utils as stripe_utils
+from odoo.addons.recurring_billing.tools.payment_failure import ChargeOutcomeUnknown
 
 from .. import const
 
@@ -112,7 +113,15 @@ class PaymentProvider(models.Model):
     ):
         """Override of `payment_stripe` to keep the error objects of Stripe's
         answers (``code``, ``decline_code``, ``advice_code``) for whoever asked
-        through the context (see `const.ERRORS_CONTEXT_KEY`)."""
+        through the context (see `const.ERRORS_CONTEXT_KEY`).
+
+        An offline charge that Stripe answers with a server error, a rate
+        limit or a concurrent request of the same idempotency key may or may
+        not have been carried out: `ChargeOutcomeUnknown` is raised instead of
+        the error being taken as a decline.
+
+        :raise ChargeOutcomeUnknown: see above
+        """
         response = super()._stripe_make_request(
             endpoint,
             payload=payload,
@@ -120,6 +129,19 @@ class PaymentProvider(models.Model):
             offline=offline,
             idempotency_key=idempotency_key,
         )
+        error = response.get("error") if isinstance(response, dict) else None
+        if (
+            offline
+            and method == "POST"
+            and isinstance(error, dict)
+            and (
+                error.get("type") in const.UNKNOWN_OUTCOME_ERROR_TYPES
+                or error.get("code") in const.UNKNOWN_OUTCOME_ERROR_CODES
+            )
+        ):
+            raise ChargeOutcomeUnknown(
+                f"Stripe {error.get('type')} {error.get('code') or ''}".strip()
+            )
         errors = self.env.context.get(const.ERRORS_CONTEXT_KEY)
         if (
             isinstance(errors, list)

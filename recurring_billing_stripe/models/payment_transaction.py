@@ -1,8 +1,17 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import calendar
+import logging
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from odoo import models
 
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
 from .. import const
+
+_logger = logging.getLogger(__name__)
 
 
 class PaymentTransaction(models.Model):
@@ -56,6 +65,65 @@ class PaymentTransaction(models.Model):
         mandate = self._recurring_stripe_get_mandate(intent)
         if mandate and self.token_id and not self.token_id.stripe_mandate:
             self.token_id.sudo().stripe_mandate = mandate
+
+    def _recurring_query_provider(self):
+        """Override of `recurring_billing`: read the charge's PaymentIntent at
+        Stripe, by its id when the answer gave it, otherwise among the
+        customer's PaymentIntents created since the charge (Odoo sends the
+        reference as their description), and process it as Stripe's answer."""
+        if self.provider_code != "stripe":
+            return super()._recurring_query_provider()
+        self.ensure_one()
+        provider = self.provider_id
+        if self.provider_reference:
+            intent = provider._stripe_make_request(
+                f"payment_intents/{self.provider_reference}", method="GET"
+            )
+            if "error" in intent:
+                raise ValueError(intent["error"].get("message") or intent["error"])
+        else:
+            intent = self._recurring_stripe_find_intent()
+            if intent is None:
+                return False
+        notification_data = {"reference": self.reference}
+        StripeController._include_payment_intent_in_notification_data(
+            intent, notification_data
+        )
+        self._handle_notification_data("stripe", notification_data)
+        return True
+
+    def _recurring_stripe_find_intent(self):
+        """The PaymentIntent Stripe created for this charge, or ``None`` when
+        Stripe has none: the customer's PaymentIntents created since a day
+        before the transaction, whose description is its reference.
+
+        :raise ValueError: when Stripe does not answer the list
+        """
+        self.ensure_one()
+        # A day of margin for the clocks of Odoo, its database and Stripe.
+        first_sent = min(filter(None, (self.create_date, self.recurring_sent_datetime)))
+        since = calendar.timegm((first_sent - timedelta(days=1)).timetuple())
+        params = {
+            "customer": self.token_id.provider_ref,
+            "created[gte]": since,
+            "limit": 100,
+        }
+        for _page in range(const.INTENT_LOOKUP_MAX_PAGES):
+            answer = self.provider_id._stripe_make_request(
+                f"payment_intents?{urlencode(params)}", method="GET"
+            )
+            if "error" in answer or not isinstance(answer.get("data"), list):
+                raise ValueError(
+                    (answer.get("error") or {}).get("message")
+                    or "Stripe did not list the PaymentIntents."
+                )
+            for intent in answer["data"]:
+                if intent.get("description") == self.reference:
+                    return intent
+            if not answer.get("has_more") or not answer["data"]:
+                return None
+            params["starting_after"] = answer["data"][-1]["id"]
+        raise ValueError("Too many PaymentIntents to look through.")
 
     def _stripe_tokenize_from_notification_data(self, notification_data):
         """Override of `payment_stripe`: the new token also keeps its SEPA

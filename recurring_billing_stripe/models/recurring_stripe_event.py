@@ -1,12 +1,15 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.payment_stripe.const import HANDLED_WEBHOOK_EVENTS
 
 from .. import const
 
@@ -70,6 +73,7 @@ class RecurringStripeEvent(models.Model):
         string="Status",
         selection=[
             ("received", "Received"),
+            ("unmatched", "Unmatched"),
             ("processed", "Processed"),
             ("ignored", "Ignored"),
             ("error", "Error"),
@@ -77,8 +81,22 @@ class RecurringStripeEvent(models.Model):
         required=True,
         default="received",
         readonly=True,
+        help="Received: recorded, not processed yet.\n"
+        "Unmatched: a payment event whose transaction was not found in Odoo. "
+        "Stripe is answered so that it delivers the event again, and the "
+        "event is matched again with the transactions every quarter of an "
+        "hour (or with Process Again).\n"
+        "Processed: its effect is recorded in Odoo.\n"
+        "Ignored: nothing in Odoo is concerned by it.\n"
+        "Error: processing it failed; see the error message.",
     )
     error_message = fields.Text(readonly=True)
+    payload = fields.Text(
+        readonly=True,
+        groups="base.group_system,account.group_account_invoice",
+        help="The event as Stripe sent it (signature verified), kept to "
+        "process it again.",
+    )
 
     # ------------------------------------------------------------
     # SQL CONSTRAINTS
@@ -149,6 +167,7 @@ class RecurringStripeEvent(models.Model):
         data_object = (event.get("data") or {}).get("object") or {}
         created = event.get("created")
         return {
+            "payload": json.dumps(event),
             "stripe_event_id": event["id"],
             "event_type": event.get("type"),
             "provider_id": provider.id,
@@ -191,6 +210,105 @@ class RecurringStripeEvent(models.Model):
         self.write(
             {"state": "processed" if done else "ignored", "error_message": False}
         )
+
+    def _process_payment_event(self, event):
+        """Process an event of payment_stripe's list (a PaymentIntent's), when
+        it is delivered again or matched later: its transaction is found by
+        the reference Odoo gave it, and the PaymentIntent's current state is
+        read at Stripe and processed as its answer.
+
+        :return: whether the transaction was found (``False``: unmatched)
+        """
+        self.ensure_one()
+        stripe_object = event["data"]["object"]
+        if not event.get("type", "").startswith("payment_intent"):
+            return False
+        tx = self._find_transaction(stripe_object)
+        if not tx:
+            return False
+        if not tx.provider_reference:
+            tx.provider_reference = stripe_object["id"]
+        tx._recurring_query_provider()
+        return True
+
+    def _find_transaction(self, stripe_object):
+        """The transaction of a PaymentIntent, SetupIntent or Charge of a
+        webhook event, found as payment_stripe finds it (by the reference in
+        the object's description), or an empty recordset."""
+        reference = stripe_object.get("description") if stripe_object else None
+        if not reference:
+            return self.env["payment.transaction"]
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("reference", "=", reference),
+                    ("provider_id", "=", self.provider_id.id),
+                ],
+                limit=1,
+            )
+        )
+
+    def action_process_again(self):
+        """Process unmatched or failed events again, from what Stripe sent
+        (accountants and administrators)."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(
+                self.env._("Only accountants can process Stripe events again.")
+            )
+        self.check_access("read")
+        events = self.sudo().filtered(
+            lambda event: event.state in ("unmatched", "error", "received")
+        )
+        for event in events:
+            event._process_again()
+        return True
+
+    def _process_again(self):
+        """Process this stored event again; an unmatched one stays unmatched
+        while its transaction is not found."""
+        self.ensure_one()
+        if not self.payload:
+            return
+        event = json.loads(self.payload)
+        if event.get("type") in HANDLED_WEBHOOK_EVENTS:
+            try:
+                with self.env.cr.savepoint():
+                    matched = self._process_payment_event(event)
+            except Exception as error:  # noqa: BLE001 - recorded on the event
+                _logger.warning(
+                    "Stripe event %s failed again: %s", self.stripe_event_id, error
+                )
+                self.write({"state": "error", "error_message": str(error)})
+                return
+            self.write(
+                {
+                    "state": "processed" if matched else "unmatched",
+                    "error_message": False,
+                }
+            )
+            if matched:
+                self.env.ref("payment.cron_post_process_payment_tx").sudo()._trigger()
+            return
+        self.write({"state": "received"})
+        self._process(event)
+
+    @api.model
+    def _retry_unmatched(self, days=3):
+        """Match again the unmatched events received in the last ``days``
+        (Stripe stops delivering an event after three days)."""
+        since = fields.Datetime.now() - timedelta(days=days)
+        events = self.sudo().search(
+            [("state", "=", "unmatched"), ("received_datetime", ">=", since)],
+            order="received_datetime, id",
+        )
+        Charge = self.env["recurring.payment.charge"]
+        for event in events:
+            event._process_again()
+            # Each event asks Stripe: its outcome is committed on its own.
+            Charge._commit(contention_ok=True)
+        return events.filtered(lambda event: event.state == "processed")
 
     def _stripe_get(self, endpoint):
         """Read an object's current state at Stripe (payment_stripe's client)."""

@@ -137,19 +137,35 @@ class TestStripeCharge(RecurringStripePaymentCommon):
             self._messages_with_subject(invoice, "payment method was refused")
         )
 
-    def test_stripe_server_error_is_a_soft_failure(self):
+    def test_stripe_server_error_is_an_unknown_outcome(self):
         invoice = self._stripe_subscription_invoice()
         answer = {
             "error": {"type": "api_error", "message": "An unknown error occurred"}
         }
 
-        tx, _calls = self._charge_with(invoice, answer)
+        with mute_logger(
+            "odoo.addons.recurring_billing.models.recurring_invoice_payment"
+        ):
+            tx, _calls = self._charge_with(invoice, answer)
 
-        self.assertEqual(tx.state, "error")
-        self.assertEqual(tx.failure_class, "soft")
-        self.assertEqual(invoice.recurring_charge_state, "failed")
+        # Stripe may have charged: neither a decline nor a retry.
+        self.assertRecordValues(
+            tx,
+            [
+                {
+                    "state": "draft",
+                    "recurring_outcome_unknown": True,
+                    "failure_class": False,
+                }
+            ],
+        )
+        self.assertEqual(invoice.recurring_charge_state, "unknown")
+        self.assertFalse(
+            self._messages_with_subject(invoice, "payment method was refused")
+        )
+        self.assertFalse(self._activities(invoice.subscription_id))
 
-    def test_no_answer_in_time_waits_for_the_webhook(self):
+    def test_no_answer_in_time_is_an_unknown_outcome(self):
         invoice = self._stripe_subscription_invoice()
 
         def timeout(endpoint):
@@ -164,9 +180,10 @@ class TestStripeCharge(RecurringStripePaymentCommon):
             tx = self._charge()
 
         self.assertEqual(len(calls), 1)
-        # Stripe may have charged: no new attempt, the webhook tells.
-        self.assertEqual(tx.state, "pending")
-        self.assertEqual(invoice.recurring_charge_state, "pending")
+        # Stripe may have charged: no new attempt until Stripe is asked.
+        self.assertEqual(tx.state, "draft")
+        self.assertTrue(tx.recurring_outcome_unknown)
+        self.assertEqual(invoice.recurring_charge_state, "unknown")
         with stripe_answers(timeout) as calls:
             invoice.action_recurring_charge_now()
             self.assertFalse(self._charge("2026-01-06"))
