@@ -5,6 +5,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 # States in which the engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
@@ -43,8 +44,13 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         if vals.get("next_invoice_date"):
             new_date = fields.Date.to_date(vals["next_invoice_date"])
             self.filtered(
-                lambda order: order.is_subscription
-                and (not order.next_invoice_date or new_date < order.next_invoice_date)
+                lambda order: (
+                    order.is_subscription
+                    and (
+                        not order.next_invoice_date
+                        or new_date < order.next_invoice_date
+                    )
+                )
             )._check_next_invoice_date_not_billed(new_date)
         return super().write(vals)
 
@@ -291,6 +297,41 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         if vals_list:
             self._create_invoices_as_user(vals_list)
 
+    def _lock_usage_window(self):
+        """Hold the rows of these subscriptions, as a new version of each,
+        until the transaction ends, so that the usage recorded and the usage
+        billed agree on ``usage_billed_until`` whatever runs at once.
+
+        Recording usage and billing it both call it before they read the
+        window. Of two such transactions on one subscription, the second
+        waits for the first and, once the first commits, fails with a
+        serialization failure: Odoo runs a request again (the job takes the
+        batch again in a new transaction), and the new run sees the first
+        one's usage or its new window. A transaction whose snapshot predates
+        the other's commit fails the same way. So no invoice bills a window
+        without the usage recorded in it, and no usage is recorded in a
+        window billed meanwhile. Usage of different subscriptions never waits.
+        """
+        if not self.ids:
+            return
+        ids = tuple(sorted(self.ids))
+        # In id order, as every caller: two transactions never wait on each
+        # other in a circle.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM sale_order WHERE id IN %s ORDER BY id "
+                "FOR NO KEY UPDATE",
+                ids,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order SET usage_billed_until = usage_billed_until "
+                "WHERE id IN %s",
+                ids,
+            )
+        )
+
     def _get_unbilled_usage(self, date_from, date_to):
         """Usage recorded from ``date_from`` to ``date_to`` and not invoiced yet.
 
@@ -299,6 +340,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         self.ensure_one()
         if not date_from or not date_to or date_to < date_from:
             return {}
+        self._lock_usage_window()
         groups = self.env["recurring.usage"]._read_group(
             [
                 ("subscription_id", "=", self.id),

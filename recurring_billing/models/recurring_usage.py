@@ -83,10 +83,20 @@ class RecurringUsage(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_quantity(vals)
+        # Before reading the subscription's billed window: a usage recorded
+        # while its subscription is billed is billed once, never lost.
+        self.env["sale.order"].browse(
+            {
+                vals["subscription_id"]
+                for vals in vals_list
+                if vals.get("subscription_id")
+            }
+        )._lock_usage_window()
         self._check_duplicate_references(vals_list)
         # The same reference sent by two transactions at once: the second
-        # waits for the first, then the database refuses it; its sender gets
-        # the message, not a raw error, and one usage is stored.
+        # waits for the first on the subscription's row, and Odoo runs it
+        # again, which refuses it above; the unique index is the last guard.
+        # Its sender gets the message, not a raw error, and one usage is stored.
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 records = super().create(vals_list)
@@ -108,6 +118,11 @@ class RecurringUsage(models.Model):
 
     def write(self, vals):
         self._check_quantity(vals)
+        if {"subscription_id", "date"} & set(vals):
+            subscriptions = self.subscription_id
+            if vals.get("subscription_id"):
+                subscriptions |= subscriptions.browse(vals["subscription_id"])
+            subscriptions._lock_usage_window()
         if self.filtered("move_id") and set(vals) & {
             "subscription_id",
             "product_id",
