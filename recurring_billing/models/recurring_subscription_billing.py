@@ -267,11 +267,24 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         )
 
     def _bill_served_before_pause(self, pause_day):
-        """Bill a postpaid subscription paused on ``pause_day``: the periods
-        due, and the part of the current period served before the pause, so
-        that the periods its invoices show are the periods served."""
+        """Bill a postpaid subscription paused on ``pause_day``: see
+        :meth:`_bill_served_until`, up to the day before the pause."""
         self.ensure_one()
-        vals_list = self._recurring_prepare_due(pause_day)
+        return self._bill_served_until(pause_day - timedelta(days=1))
+
+    def _bill_served_until(self, last_day):
+        """Bill a postpaid subscription served until ``last_day`` (paused the
+        day after, or closed now on that day): the periods due today, and the
+        part of the current period served up to ``last_day``, prorated over
+        the whole period, with its own period and the usage recorded up to
+        ``last_day``; so that the periods its invoices show are the periods
+        served. Issued today.
+
+        :return: the invoices created
+        """
+        self.ensure_one()
+        today = self.company_id._get_today()
+        vals_list = self._recurring_prepare_due(today)
         if (
             self.subscription_state in self._get_billable_states()
             and self.next_invoice_date
@@ -281,21 +294,23 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             )
             start, end = self._get_unbilled_part(
                 start,
-                min(end, pause_day - timedelta(days=1)),
+                min(end, last_day),
                 self._get_billed_periods(start),
             )
             if start <= end:
                 vals = self._prepare_recurring_invoice_vals(
-                    pause_day,
+                    last_day + timedelta(days=1),
                     start,
                     end,
                     one_off_lines=not vals_list,
                     full_period=(full_start, full_end),
+                    issue_date=today,
                 )
                 if vals["invoice_line_ids"]:
                     vals_list.append(vals)
-        if vals_list:
-            self._create_invoices_as_user(vals_list)
+        if not vals_list:
+            return self.env["account.move"]
+        return self._create_invoices_as_user(vals_list)
 
     def _lock_usage_window(self):
         """Hold the rows of these subscriptions, as a new version of each,

@@ -449,6 +449,9 @@ class SaleOrder(models.Model):
                     )
                 )
             today = order.company_id._get_today()
+            if order._bills_served_part_on_pause(today + timedelta(days=1)):
+                # Postpaid: the days served up to today, as a pause bills them.
+                order._bill_served_until(today)
             order._subscription_credit_unused(today)
             if vals := order._prepare_final_usage_invoice_vals(today):
                 order._create_invoices_as_user([vals])

@@ -195,3 +195,58 @@ class TestLifecycle(RecurringBillingCommon):
         self.assertEqual(sub.subscription_end_date, date(2025, 1, 20))
         self.assertFalse(self._run_engine("2025-03-01"))
         self.assertEqual(sub.subscription_invoice_count, 1)
+
+    # ------------------------------------------------------------
+    # Every day served billed once, no day not served
+    # ------------------------------------------------------------
+
+    def test_close_now_postpaid_bills_the_days_served(self):
+        """Postpaid, January billed on 1 February, closed now on 10 February:
+        1-10 February are billed, prorated (10 of 28 days), with their
+        period, and nothing after."""
+        template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
+        sub = self._create_subscription("2025-01-01", template=template)
+        january = self._run_engine("2025-02-01")
+        self.assertPeriods(january, [("2025-02-01", "2025-01-01", "2025-01-31")])
+        with freeze_time("2025-02-10"):
+            sub.action_subscription_close()
+        last = sub.subscription_invoice_ids - january
+        self.assertPeriods(last, [("2025-02-10", "2025-02-01", "2025-02-10")])
+        # 30.00 x 10/28 = 10.71 and 36.00 x 10/28 = 12.86.
+        self.assertEqual(
+            sorted(last.invoice_line_ids.mapped("price_subtotal")), [10.71, 12.86]
+        )
+        self.assertEqual(last.amount_untaxed, 23.57)
+        self.assertEqual(last.state, "posted")
+        self.assertEqual(
+            set(last.invoice_line_ids.mapped("start_date")), {date(2025, 2, 1)}
+        )
+        self.assertEqual(
+            set(last.invoice_line_ids.mapped("end_date")), {date(2025, 2, 10)}
+        )
+        self.assertEqual(sub.subscription_state, "closed")
+        self.assertEqual(sub.subscription_end_date, date(2025, 2, 10))
+        self.assertFalse(self._run_engine("2025-03-01"))
+        self.assertEqual(sub.subscription_invoice_count, 2)
+
+    def test_close_now_postpaid_catches_up_then_bills_the_days_served(self):
+        """Postpaid, never billed, closed on 5 March: January and February
+        (due), then 1-5 March (5 of 31 days)."""
+        template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
+        sub = self._create_subscription("2025-01-01", template=template)
+        with freeze_time("2025-03-05"):
+            sub.action_subscription_close()
+        self.assertPeriods(
+            sub.subscription_invoice_ids,
+            [
+                ("2025-03-05", "2025-01-01", "2025-01-31"),
+                ("2025-03-05", "2025-02-01", "2025-02-28"),
+                ("2025-03-05", "2025-03-01", "2025-03-05"),
+            ],
+        )
+        # 30.00 x 5/31 = 4.84 and 36.00 x 5/31 = 5.81.
+        self.assertEqual(
+            sub.subscription_invoice_ids.sorted("id").mapped("amount_untaxed"),
+            [66.0, 66.0, 10.65],
+        )
+        self.assertFalse(self._run_engine("2025-04-01"))
