@@ -330,10 +330,10 @@ class RecurringSubscriptionPortal(models.AbstractModel):
 
     def _get_portal_cancellation_date(self):
         """Last day of service if the subscriber cancels today: as the Cancel
-        button ends it (a trial stops at once, a running subscription at the
-        end of the period its notice allows)."""
+        button ends it (a trial or a paused subscription stops at once, a
+        running subscription at the end of the period its notice allows)."""
         self.ensure_one()
-        if self.subscription_state == "trial" or not self.next_invoice_date:
+        if self._closes_at_once_on_cancel():
             return self.company_id._get_today()
         return self._get_cancellation_end_date()
 

@@ -289,7 +289,7 @@ class SaleOrder(models.Model):
         for order in self:
             order.subscription_cancel_date = (
                 order.subscription_state in ("trial", "active", "paused")
-                and order._get_cancellation_end_date()
+                and order._get_portal_cancellation_date()
             )
 
     # ------------------------------------------------------------
@@ -417,7 +417,7 @@ class SaleOrder(models.Model):
                     )
                 )
             today = order.company_id._get_today()
-            if order.subscription_state == "trial" or not order.next_invoice_date:
+            if order._closes_at_once_on_cancel():
                 order._subscription_close(today)
                 continue
             end_date = order._get_cancellation_end_date(today)
@@ -496,6 +496,16 @@ class SaleOrder(models.Model):
         return dict(
             self._fields["subscription_state"]._description_selection(self.env)
         ).get(self.subscription_state, "")
+
+    def _closes_at_once_on_cancel(self):
+        """Whether cancelling this subscription at period end closes it at
+        once: in trial nothing is billed yet; paused, no period runs, so it
+        ends paused and bills nothing more (the days it was paused are never
+        billed); without a next invoice date no period ends."""
+        self.ensure_one()
+        return (
+            self.subscription_state in ("trial", "paused") or not self.next_invoice_date
+        )
 
     def _check_subscription_can_start(self):
         for order in self:

@@ -250,3 +250,39 @@ class TestLifecycle(RecurringBillingCommon):
             [66.0, 66.0, 10.65],
         )
         self.assertFalse(self._run_engine("2025-04-01"))
+
+    def test_cancelling_a_paused_subscription_ends_it_paused(self):
+        """Postpaid, paused on 20 January (10-19 January billed), cancelled at
+        period end on 25 January: it closes paused that day, and the days
+        paused are never billed (no invoice for 20 January - 9 February)."""
+        template = self.template_monthly.copy({"invoicing_mode": "postpaid"})
+        sub = self._create_subscription("2025-01-10", template=template)
+        with freeze_time("2025-01-20"):
+            sub.action_subscription_pause()
+        served = sub.subscription_invoice_ids
+        self.assertPeriods(served, [("2025-01-20", "2025-01-10", "2025-01-19")])
+        # 30.00 x 10/31 = 9.68 and 36.00 x 10/31 = 11.61.
+        self.assertEqual(served.amount_untaxed, 21.29)
+        with freeze_time("2025-01-25"):
+            self.assertEqual(sub.subscription_cancel_date, date(2025, 1, 25))
+            sub.action_subscription_cancel_at_period_end()
+        self.assertRecordValues(
+            sub,
+            [
+                {
+                    "subscription_state": "closed",
+                    "subscription_end_date": date(2025, 1, 25),
+                    "next_invoice_date": False,
+                }
+            ],
+        )
+        self.assertFalse(self._run_engine("2025-02-10"))
+        self.assertFalse(self._run_engine("2025-03-10"))
+        self.assertEqual(sub.subscription_invoice_ids, served)
+        # Its MRR stopped with the pause; the cancellation moves nothing.
+        self.assertEqual(
+            sub.mrr_event_ids.sorted("id").mapped(
+                lambda event: (event.date, event.reason, event.mrr_after)
+            ),
+            [(date(2025, 1, 10), "start", 66.0), (date(2025, 1, 20), "pause", 0.0)],
+        )
