@@ -383,6 +383,13 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             shift = today - order.paused_since
             vals = {"subscription_state": "active", "paused_since": False}
+            if order.trial_end_date and order.trial_end_date > order.paused_since:
+                # Paused during its trial: the trial's remaining days go on
+                # after the pause, and its first invoice with them.
+                vals.update(
+                    subscription_state="trial",
+                    trial_end_date=order.trial_end_date + shift,
+                )
             if order._bills_served_part_on_pause(order.paused_since):
                 # What was served before the pause is billed: a new period
                 # starts on the day the service resumes.

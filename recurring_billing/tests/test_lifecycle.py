@@ -286,3 +286,52 @@ class TestLifecycle(RecurringBillingCommon):
             ),
             [(date(2025, 1, 10), "start", 66.0), (date(2025, 1, 20), "pause", 0.0)],
         )
+
+    def test_resuming_a_trial_paused_continues_the_trial(self):
+        """A 14-day trial from 1 March (to 14 March), paused on 5 March and
+        resumed on 10 March: the 10 days of trial left run from 10 March, to
+        19 March; the first invoice and the MRR start on 20 March."""
+        template = self.template_monthly.copy({"trial_days": 14})
+        sub = self._create_subscription("2025-03-01", template=template)
+        with freeze_time("2025-03-05"):
+            sub.action_subscription_pause()
+        self.assertFalse(self._run_engine("2025-03-09"))
+        with freeze_time("2025-03-10"):
+            sub.action_subscription_resume()
+        self.assertRecordValues(
+            sub,
+            [
+                {
+                    "subscription_state": "trial",
+                    "trial_end_date": date(2025, 3, 20),
+                    "next_invoice_date": date(2025, 3, 20),
+                    "paused_since": False,
+                }
+            ],
+        )
+        self.assertFalse(sub.mrr_event_ids)
+        self.assertFalse(self._run_engine("2025-03-19"))
+        self.assertEqual(sub.subscription_state, "trial")
+        moves = self._run_engine("2025-03-20")
+        self.assertPeriods(moves, [("2025-03-20", "2025-03-20", "2025-04-19")])
+        self.assertEqual(moves.amount_untaxed, 66.0)
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertEqual(
+            sub.mrr_event_ids.mapped(
+                lambda event: (event.date, event.reason, event.mrr_after)
+            ),
+            [(date(2025, 3, 20), "trial_end", 66.0)],
+        )
+
+    def test_resuming_after_the_trial_paused_runs_paid(self):
+        """Paused after its trial ended: resumed, it runs paid at once."""
+        template = self.template_monthly.copy({"trial_days": 14})
+        sub = self._create_subscription("2025-03-01", template=template)
+        self._run_engine("2025-03-15")
+        with freeze_time("2025-03-20"):
+            sub.action_subscription_pause()
+        with freeze_time("2025-03-25"):
+            sub.action_subscription_resume()
+        self.assertEqual(sub.subscription_state, "active")
+        self.assertEqual(sub.trial_end_date, date(2025, 3, 15))
+        self.assertEqual(sub.next_invoice_date, date(2025, 4, 20))
