@@ -36,7 +36,9 @@ class RecurringUsage(models.Model):
         ondelete="restrict",
         domain="[('recurring_usage', '=', True)]",
     )
-    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    date = fields.Date(
+        required=True, default=lambda self: self.env.company._get_today(), index=True
+    )
     quantity = fields.Float(required=True, digits="Product Unit of Measure")
     reference = fields.Char(
         help="Reference given by the system that measured the usage; a usage "

@@ -18,7 +18,7 @@ class RecurringSimulation(models.TransientModel):
     date_until = fields.Date(
         string="Simulate Until",
         required=True,
-        default=lambda self: fields.Date.context_today(self),
+        default=lambda self: self.env.company._get_today(),
     )
     subscription_ids = fields.Many2many(
         "sale.order",
