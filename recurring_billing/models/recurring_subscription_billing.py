@@ -7,8 +7,21 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
-# States in which the engine still has something to do: invoice, renew or close.
+# The groups of subscription states the core reads, one per meaning; an
+# addon adding a state extends the methods that return them (see
+# _get_billable_states and the methods that follow it).
+# The engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
+# Started and not closed: usage is recorded, a payment method is needed,
+# closing now and cancelling the order close it.
+RUNNING_STATES = ("trial", "active", "paused", "to_close")
+# The subscriber may cancel it (at period end, or at once: see
+# sale.order._closes_at_once_on_cancel).
+CANCELLABLE_STATES = ("trial", "active", "paused")
+PAUSABLE_STATES = ("trial", "active")
+# Its quantities may change mid-period, prorated.
+CHANGEABLE_STATES = ("trial", "active", "to_close")
+REOPENABLE_STATES = ("to_close", "closed")
 
 
 class RecurringSubscriptionBilling(models.AbstractModel):
@@ -83,6 +96,36 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         """Subscription states in which periods are billed (a module adding a
         state that keeps billing, such as a suspension, extends them)."""
         return BILLABLE_STATES
+
+    @api.model
+    def _get_running_states(self):
+        """Subscription states of a subscription started and not closed:
+        usage may be recorded, it needs a payment method, closing it now or
+        cancelling its order closes it."""
+        return RUNNING_STATES
+
+    @api.model
+    def _get_cancellable_states(self):
+        """Subscription states in which a subscription may be cancelled (at
+        period end, or at once: see ``_closes_at_once_on_cancel``), from the
+        back office, the portal or the public cancellation page."""
+        return CANCELLABLE_STATES
+
+    @api.model
+    def _get_pausable_states(self):
+        """Subscription states in which a subscription may be paused."""
+        return PAUSABLE_STATES
+
+    @api.model
+    def _get_changeable_states(self):
+        """Subscription states in which the quantities of a subscription may
+        change mid-period, prorated."""
+        return CHANGEABLE_STATES
+
+    @api.model
+    def _get_reopenable_states(self):
+        """Subscription states from which a subscription may be reopened."""
+        return REOPENABLE_STATES
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: INVOICING

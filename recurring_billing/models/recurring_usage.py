@@ -195,10 +195,10 @@ class RecurringUsage(models.Model):
     def _check_usage(self):
         for usage in self:
             subscription = usage.subscription_id
-            if not subscription.is_subscription or subscription.subscription_state in (
-                "draft",
-                "closed",
-                False,
+            if (
+                not subscription.is_subscription
+                or subscription.subscription_state
+                not in subscription._get_running_states()
             ):
                 raise ValidationError(
                     self.env._(

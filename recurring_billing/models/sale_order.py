@@ -288,7 +288,7 @@ class SaleOrder(models.Model):
     def _compute_subscription_cancel_date(self):
         for order in self:
             order.subscription_cancel_date = (
-                order.subscription_state in ("trial", "active", "paused")
+                order.subscription_state in order._get_cancellable_states()
                 and order._get_portal_cancellation_date()
             )
 
@@ -321,7 +321,7 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         """A cancelled order is no longer a running subscription."""
         running = self.filtered(
-            lambda order: order.subscription_state not in (False, "draft", "closed")
+            lambda order: order.subscription_state in order._get_running_states()
         )
         res = super()._action_cancel()
         for order in running:
@@ -353,7 +353,7 @@ class SaleOrder(models.Model):
     def action_subscription_pause(self):
         paused = self.browse()
         for order in self:
-            if order.subscription_state not in ("trial", "active"):
+            if order.subscription_state not in order._get_pausable_states():
                 raise UserError(
                     self.env._(
                         "Only a running subscription can be paused; %(order)s is "
@@ -365,7 +365,7 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             if order._bills_served_part_on_pause(today):
                 order._bill_served_before_pause(today)
-            if order.subscription_state not in ("trial", "active"):
+            if order.subscription_state not in order._get_pausable_states():
                 continue  # its term ended when its due periods were billed
             order.write({"subscription_state": "paused", "paused_since": today})
             paused |= order
@@ -415,7 +415,7 @@ class SaleOrder(models.Model):
         """Stop renewing: the subscription runs until the end of its current
         period, or of a later one when the notice period asks for it."""
         for order in self:
-            if order.subscription_state not in ("trial", "active", "paused"):
+            if order.subscription_state not in order._get_cancellable_states():
                 raise UserError(
                     self.env._(
                         "Subscription %(order)s cannot be cancelled: it is %(state)s.",
@@ -449,7 +449,7 @@ class SaleOrder(models.Model):
                 self.env._("Only sales administrators can close a subscription now.")
             )
         for order in self:
-            if order.subscription_state in ("draft", "closed", False):
+            if order.subscription_state not in order._get_running_states():
                 raise UserError(
                     self.env._(
                         "Subscription %(order)s is not running.", order=order.name
@@ -468,7 +468,7 @@ class SaleOrder(models.Model):
 
     def action_subscription_reopen(self):
         for order in self:
-            if order.subscription_state not in ("to_close", "closed"):
+            if order.subscription_state not in order._get_reopenable_states():
                 raise UserError(
                     self.env._(
                         "Only a closed subscription, or one closing at period "

@@ -23,8 +23,10 @@ class RecurringSimulation(models.TransientModel):
     subscription_ids = fields.Many2many(
         "sale.order",
         string="Subscriptions",
-        domain="[('is_subscription', '=', True), "
-        "('subscription_state', 'in', ('trial', 'active', 'to_close'))]",
+        domain=lambda self: [
+            ("is_subscription", "=", True),
+            ("subscription_state", "in", self.env["sale.order"]._get_billable_states()),
+        ],
         help="Leave empty to simulate every running subscription.",
     )
     line_ids = fields.One2many(
