@@ -1,7 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 """The core's groups of subscription states, with ``suspended`` in each
-where it belongs."""
+where it belongs; the core's batch lock."""
 
 from datetime import date
 
@@ -11,6 +11,9 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.recurring_billing.tests.common import RecurringBillingCommon
+from odoo.addons.recurring_billing.tools import CONTENTION_ERRORS, lock_batch
+
+from ..models import recurring_dunning_run
 
 
 @tagged("post_install", "-at_install")
@@ -74,3 +77,10 @@ class TestSuspendedStates(RecurringBillingCommon):
             self.sub.action_subscription_pause()
         with self.assertRaisesRegex(UserError, "is not running"):
             self.sub._preview_subscription_change({self.product_seat: 5})
+
+
+@tagged("post_install", "-at_install")
+class TestDunningBatchLock(RecurringBillingCommon):
+    def test_the_dunning_job_locks_with_the_core_helper(self):
+        self.assertIs(recurring_dunning_run.CONTENTION_ERRORS, CONTENTION_ERRORS)
+        self.assertIs(recurring_dunning_run.lock_batch, lock_batch)
