@@ -5,8 +5,6 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.osv import expression
 
-ACTIVE_SUBSCRIPTION_STATES = ("trial", "active", "paused", "to_close")
-
 
 class PaymentToken(models.Model):
     _inherit = "payment.token"
@@ -63,7 +61,7 @@ class PaymentToken(models.Model):
                     (
                         "subscription_ids.subscription_state",
                         "in",
-                        ACTIVE_SUBSCRIPTION_STATES,
+                        self.env["sale.order"]._get_running_states(),
                     ),
                 ],
                 expression.OR(
@@ -92,9 +90,10 @@ class PaymentToken(models.Model):
         mail_template = self.env.ref(
             "recurring_billing.mail_template_card_expiry", raise_if_not_found=False
         )
+        running_states = self.env["sale.order"]._get_running_states()
         for token in tokens:
             subscriptions = token.subscription_ids.filtered(
-                lambda sub: sub.subscription_state in ACTIVE_SUBSCRIPTION_STATES
+                lambda sub: sub.subscription_state in running_states
             )
             if mail_template:
                 for subscription in subscriptions:

@@ -235,7 +235,11 @@ class PaymentTransaction(models.Model):
                         ("is_subscription", "=", True),
                         ("partner_id.commercial_partner_id", "=", partner.id),
                         ("company_id", "=", token.company_id.id),
-                        ("subscription_state", "not in", ("closed", "draft")),
+                        (
+                            "subscription_state",
+                            "in",
+                            SaleOrder._get_running_states(),
+                        ),
                     ]
                 ).filtered(
                     lambda sub, token=token: sub._recurring_token_outdated(token)

@@ -1,6 +1,6 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from odoo import fields, models
+from odoo import models
 
 
 class ProductProduct(models.Model):
@@ -30,7 +30,7 @@ class ProductProduct(models.Model):
                 price = product.uom_id._compute_price(price, uom)
             if currency:
                 price = plan_price.currency_id._convert(
-                    price, currency, company, date or fields.Date.context_today(self)
+                    price, currency, company, date or company._get_today()
                 )
             prices[product.id] = price
         return prices

@@ -78,7 +78,11 @@ class RecurringCancelRequest(models.Model):
             [
                 ("name", "=ilike", reference.strip()),
                 ("is_subscription", "=", True),
-                ("subscription_state", "in", ("trial", "active", "paused")),
+                (
+                    "subscription_state",
+                    "in",
+                    self.env["sale.order"]._get_cancellable_states(),
+                ),
             ],
             limit=1,
         )

@@ -3,12 +3,12 @@
 import logging
 from datetime import timedelta
 
-import psycopg2
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, api, fields, models
 from odoo.tools import format_amount, format_date
 
+from ..tools import CONTENTION_ERRORS
 from ..tools.mail import post_template_message
 
 _logger = logging.getLogger(__name__)
@@ -22,9 +22,6 @@ CHARGE_STATES = [
     ("skipped", "Not Charged"),
 ]
 SEPA_CODE = "sepa_direct_debit"
-# Lock and serialisation failures: the whole run is retried, not one invoice
-# skipped.
-CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 
 
 class RecurringInvoicePayment(models.AbstractModel):

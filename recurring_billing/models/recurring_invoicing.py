@@ -2,12 +2,9 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 import math
-import threading
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import timedelta
 
-import psycopg2
 from psycopg2 import errors as pg_errors
 
 import odoo
@@ -15,45 +12,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, str2bool
 
+from ..tools import CONTENTION_ERRORS, lock_batch, quiet_contention
+
 _logger = logging.getLogger(__name__)
 
-# Contention (serialization failure, deadlock) or a lost connection says
-# nothing of a subscription: the cron rolls the batch back and runs it again.
-CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 # A serialization failure or a deadlock only says that another worker changed
 # the same rows first: the batch is rolled back and taken again in a new
 # transaction, which sees that worker's commit.
 RETRY_DELAY = timedelta(seconds=10)
 QUEUE_JOB_CHANNEL = "recurring_billing"
-
-
-class _QuietContention(logging.Filter):
-    """Drop ``odoo.sql_db``'s "bad query" ERROR record of a serialization
-    failure or a deadlock raised in one thread: the job retries those, they
-    are no error. Any other failing query is still logged."""
-
-    def __init__(self):
-        super().__init__()
-        self.thread = threading.get_ident()
-
-    def filter(self, record):
-        if record.thread != self.thread or not isinstance(record.args, tuple):
-            return True
-        return not any(
-            isinstance(arg, pg_errors.TransactionRollbackError) for arg in record.args
-        )
-
-
-@contextmanager
-def quiet_contention():
-    logger = logging.getLogger("odoo.sql_db")
-    quiet = _QuietContention()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
-
 
 # The database's guards against a day billed twice (18.0.2's unique index
 # until a database is migrated, then the exclusion constraint).
@@ -82,19 +49,12 @@ class RecurringInvoicing(models.AbstractModel):
         """Select and lock, in one query, the next ``batch_size`` due
         subscriptions that no other worker holds, oldest due first."""
         SaleOrder = self.env["sale.order"]
-        query = SaleOrder._search(
+        return lock_batch(
+            SaleOrder,
             SaleOrder._get_subscriptions_to_invoice_domain(),
-            order="next_invoice_date, id",
-            limit=batch_size,
+            "next_invoice_date, id",
+            batch_size,
         )
-        rows = self.env.execute_query(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(),
-                SQL.identifier(SaleOrder._table),
-            )
-        )
-        return SaleOrder.browse(row[0] for row in rows)
 
     @api.model
     def _create_invoices(self, vals_list, post=True):

@@ -6,7 +6,7 @@ from odoo import api, fields, models, modules, tools
 from odoo.osv import expression
 from odoo.tools import SQL
 
-from .recurring_invoice_payment import CONTENTION_ERRORS
+from ..tools import CONTENTION_ERRORS, lock_batch
 
 # How long an automatic charge may stay without an answer, or pending, before
 # its payment provider is asked what became of it (minutes).
@@ -159,18 +159,9 @@ class RecurringPaymentCharge(models.AbstractModel):
     def _lock_batch(self, domain, batch_size):
         """Select and lock, in one query, up to ``batch_size`` invoices of
         ``domain`` that no other worker holds, oldest first."""
-        Move = self.env["account.move"]
-        query = Move._search(
-            domain, order="recurring_charge_date, id", limit=batch_size
+        return lock_batch(
+            self.env["account.move"], domain, "recurring_charge_date, id", batch_size
         )
-        rows = self.env.execute_query(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(),
-                SQL.identifier(Move._table),
-            )
-        )
-        return Move.browse(row[0] for row in rows)
 
     @api.model
     def _charge_invoices(self, invoices):

@@ -5,9 +5,23 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL
 
-# States in which the engine still has something to do: invoice, renew or close.
+# The groups of subscription states the core reads, one per meaning; an
+# addon adding a state extends the methods that return them (see
+# _get_billable_states and the methods that follow it).
+# The engine still has something to do: invoice, renew or close.
 BILLABLE_STATES = ("trial", "active", "to_close")
+# Started and not closed: usage is recorded, a payment method is needed,
+# closing now and cancelling the order close it.
+RUNNING_STATES = ("trial", "active", "paused", "to_close")
+# The subscriber may cancel it (at period end, or at once: see
+# sale.order._closes_at_once_on_cancel).
+CANCELLABLE_STATES = ("trial", "active", "paused")
+PAUSABLE_STATES = ("trial", "active")
+# Its quantities may change mid-period, prorated.
+CHANGEABLE_STATES = ("trial", "active", "to_close")
+REOPENABLE_STATES = ("to_close", "closed")
 
 
 class RecurringSubscriptionBilling(models.AbstractModel):
@@ -43,8 +57,13 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         if vals.get("next_invoice_date"):
             new_date = fields.Date.to_date(vals["next_invoice_date"])
             self.filtered(
-                lambda order: order.is_subscription
-                and (not order.next_invoice_date or new_date < order.next_invoice_date)
+                lambda order: (
+                    order.is_subscription
+                    and (
+                        not order.next_invoice_date
+                        or new_date < order.next_invoice_date
+                    )
+                )
             )._check_next_invoice_date_not_billed(new_date)
         return super().write(vals)
 
@@ -77,6 +96,36 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         """Subscription states in which periods are billed (a module adding a
         state that keeps billing, such as a suspension, extends them)."""
         return BILLABLE_STATES
+
+    @api.model
+    def _get_running_states(self):
+        """Subscription states of a subscription started and not closed:
+        usage may be recorded, it needs a payment method, closing it now or
+        cancelling its order closes it."""
+        return RUNNING_STATES
+
+    @api.model
+    def _get_cancellable_states(self):
+        """Subscription states in which a subscription may be cancelled (at
+        period end, or at once: see ``_closes_at_once_on_cancel``), from the
+        back office, the portal or the public cancellation page."""
+        return CANCELLABLE_STATES
+
+    @api.model
+    def _get_pausable_states(self):
+        """Subscription states in which a subscription may be paused."""
+        return PAUSABLE_STATES
+
+    @api.model
+    def _get_changeable_states(self):
+        """Subscription states in which the quantities of a subscription may
+        change mid-period, prorated."""
+        return CHANGEABLE_STATES
+
+    @api.model
+    def _get_reopenable_states(self):
+        """Subscription states from which a subscription may be reopened."""
+        return REOPENABLE_STATES
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: INVOICING
@@ -261,11 +310,24 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         )
 
     def _bill_served_before_pause(self, pause_day):
-        """Bill a postpaid subscription paused on ``pause_day``: the periods
-        due, and the part of the current period served before the pause, so
-        that the periods its invoices show are the periods served."""
+        """Bill a postpaid subscription paused on ``pause_day``: see
+        :meth:`_bill_served_until`, up to the day before the pause."""
         self.ensure_one()
-        vals_list = self._recurring_prepare_due(pause_day)
+        return self._bill_served_until(pause_day - timedelta(days=1))
+
+    def _bill_served_until(self, last_day):
+        """Bill a postpaid subscription served until ``last_day`` (paused the
+        day after, or closed now on that day): the periods due today, and the
+        part of the current period served up to ``last_day``, prorated over
+        the whole period, with its own period and the usage recorded up to
+        ``last_day``; so that the periods its invoices show are the periods
+        served. Issued today.
+
+        :return: the invoices created
+        """
+        self.ensure_one()
+        today = self.company_id._get_today()
+        vals_list = self._recurring_prepare_due(today)
         if (
             self.subscription_state in self._get_billable_states()
             and self.next_invoice_date
@@ -275,21 +337,58 @@ class RecurringSubscriptionBilling(models.AbstractModel):
             )
             start, end = self._get_unbilled_part(
                 start,
-                min(end, pause_day - timedelta(days=1)),
+                min(end, last_day),
                 self._get_billed_periods(start),
             )
             if start <= end:
                 vals = self._prepare_recurring_invoice_vals(
-                    pause_day,
+                    last_day + timedelta(days=1),
                     start,
                     end,
                     one_off_lines=not vals_list,
                     full_period=(full_start, full_end),
+                    issue_date=today,
                 )
                 if vals["invoice_line_ids"]:
                     vals_list.append(vals)
-        if vals_list:
-            self._create_invoices_as_user(vals_list)
+        if not vals_list:
+            return self.env["account.move"]
+        return self._create_invoices_as_user(vals_list)
+
+    def _lock_usage_window(self):
+        """Hold the rows of these subscriptions, as a new version of each,
+        until the transaction ends, so that the usage recorded and the usage
+        billed agree on ``usage_billed_until`` whatever runs at once.
+
+        Recording usage and billing it both call it before they read the
+        window. Of two such transactions on one subscription, the second
+        waits for the first and, once the first commits, fails with a
+        serialization failure: Odoo runs a request again (the job takes the
+        batch again in a new transaction), and the new run sees the first
+        one's usage or its new window. A transaction whose snapshot predates
+        the other's commit fails the same way. So no invoice bills a window
+        without the usage recorded in it, and no usage is recorded in a
+        window billed meanwhile. Usage of different subscriptions never waits.
+        """
+        if not self.ids:
+            return
+        ids = tuple(sorted(self.ids))
+        # In id order, as every caller: two transactions never wait on each
+        # other in a circle.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM sale_order WHERE id IN %s ORDER BY id "
+                "FOR NO KEY UPDATE",
+                ids,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order SET usage_billed_until = usage_billed_until "
+                "WHERE id IN %s",
+                ids,
+            )
+        )
 
     def _get_unbilled_usage(self, date_from, date_to):
         """Usage recorded from ``date_from`` to ``date_to`` and not invoiced yet.
@@ -299,6 +398,7 @@ class RecurringSubscriptionBilling(models.AbstractModel):
         self.ensure_one()
         if not date_from or not date_to or date_to < date_from:
             return {}
+        self._lock_usage_window()
         groups = self.env["recurring.usage"]._read_group(
             [
                 ("subscription_id", "=", self.id),

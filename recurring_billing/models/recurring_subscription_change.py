@@ -38,7 +38,7 @@ class RecurringSubscriptionChange(models.AbstractModel):
             ``amount_tax``, ``amount_total``
         """
         self.ensure_one()
-        if self.subscription_state not in ("trial", "active", "to_close"):
+        if self.subscription_state not in self._get_changeable_states():
             raise UserError(
                 self.env._(
                     "Subscription %(order)s is not running: it cannot be changed.",

@@ -32,7 +32,8 @@ class RecurringSubscriptionKpi(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         orders = super().create(vals_list)
-        running = orders.filtered(lambda order: order.subscription_state in MRR_STATES)
+        mrr_states = self._get_mrr_states()
+        running = orders.filtered(lambda order: order.subscription_state in mrr_states)
         running._kpi_log_mrr(previous_states=dict.fromkeys(running.ids, False))
         return orders
 
@@ -62,6 +63,12 @@ class RecurringSubscriptionKpi(models.AbstractModel):
     # BUSINESS METHODS: MRR LOG
     # ------------------------------------------------------------
 
+    @api.model
+    def _get_mrr_states(self):
+        """Subscription states in which a subscription brings monthly
+        recurring revenue (an addon adding a state extends them)."""
+        return MRR_STATES
+
     def _kpi_get_mrr(self):
         """Monthly recurring revenue of this subscription today, in its
         currency: the untaxed amount of its recurring lines after discounts
@@ -70,7 +77,7 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         self.ensure_one()
         if (
             self.state != "sale"
-            or self.subscription_state not in MRR_STATES
+            or self.subscription_state not in self._get_mrr_states()
             or not self.recurring_plan_id
         ):
             return 0.0

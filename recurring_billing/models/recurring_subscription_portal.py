@@ -39,14 +39,17 @@ class RecurringSubscriptionPortal(models.AbstractModel):
 
     def _portal_can_change(self):
         self.ensure_one()
-        return self.subscription_state in ("trial", "active") and bool(
-            self._get_portal_change_products()
+        # A subscriber changes a subscription that goes on, not one closing.
+        return (
+            self.subscription_state in self._get_changeable_states()
+            and self.subscription_state != "to_close"
+            and bool(self._get_portal_change_products())
         )
 
     def _portal_can_pause(self):
         self.ensure_one()
         return (
-            self.subscription_state in ("trial", "active")
+            self.subscription_state in self._get_pausable_states()
             and self.sudo().sale_order_template_id.pausable
         )
 
@@ -59,12 +62,12 @@ class RecurringSubscriptionPortal(models.AbstractModel):
 
     def _portal_can_cancel(self):
         self.ensure_one()
-        return self.subscription_state in ("trial", "active", "paused")
+        return self.subscription_state in self._get_cancellable_states()
 
     def _portal_can_update_payment_method(self):
         """A subscription that still has invoices to come or to pay."""
         self.ensure_one()
-        return self.subscription_state in ("trial", "active", "paused", "to_close")
+        return self.subscription_state in self._get_running_states()
 
     def _get_portal_change_products(self):
         """``{product: (current quantity, minimum quantity)}`` of what the
@@ -330,10 +333,10 @@ class RecurringSubscriptionPortal(models.AbstractModel):
 
     def _get_portal_cancellation_date(self):
         """Last day of service if the subscriber cancels today: as the Cancel
-        button ends it (a trial stops at once, a running subscription at the
-        end of the period its notice allows)."""
+        button ends it (a trial or a paused subscription stops at once, a
+        running subscription at the end of the period its notice allows)."""
         self.ensure_one()
-        if self.subscription_state == "trial" or not self.next_invoice_date:
+        if self._closes_at_once_on_cancel():
             return self.company_id._get_today()
         return self._get_cancellation_end_date()
 
@@ -493,10 +496,9 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         """The amount, taxes included, of the next period invoice, as the
         recurring amount's lines are taxed; usage is not known in advance."""
         self.ensure_one()
-        if not self.next_invoice_date or self.subscription_state not in (
-            "trial",
-            "active",
-            "to_close",
+        if (
+            not self.next_invoice_date
+            or self.subscription_state not in self._get_billable_states()
         ):
             return False
         if (
@@ -522,7 +524,7 @@ class RecurringSubscriptionPortal(models.AbstractModel):
     def _get_portal_period_label(self):
         """The billing period running today, for the subscription page."""
         self.ensure_one()
-        if self.subscription_state not in ("active", "to_close"):
+        if self.subscription_state not in self._get_mrr_states():
             return ""
         today = self.company_id._get_today()
         try:

@@ -36,7 +36,9 @@ class RecurringUsage(models.Model):
         ondelete="restrict",
         domain="[('recurring_usage', '=', True)]",
     )
-    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    date = fields.Date(
+        required=True, default=lambda self: self.env.company._get_today(), index=True
+    )
     quantity = fields.Float(required=True, digits="Product Unit of Measure")
     reference = fields.Char(
         help="Reference given by the system that measured the usage; a usage "
@@ -83,10 +85,20 @@ class RecurringUsage(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_quantity(vals)
+        # Before reading the subscription's billed window: a usage recorded
+        # while its subscription is billed is billed once, never lost.
+        self.env["sale.order"].browse(
+            {
+                vals["subscription_id"]
+                for vals in vals_list
+                if vals.get("subscription_id")
+            }
+        )._lock_usage_window()
         self._check_duplicate_references(vals_list)
         # The same reference sent by two transactions at once: the second
-        # waits for the first, then the database refuses it; its sender gets
-        # the message, not a raw error, and one usage is stored.
+        # waits for the first on the subscription's row, and Odoo runs it
+        # again, which refuses it above; the unique index is the last guard.
+        # Its sender gets the message, not a raw error, and one usage is stored.
         try:
             with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
                 records = super().create(vals_list)
@@ -108,6 +120,11 @@ class RecurringUsage(models.Model):
 
     def write(self, vals):
         self._check_quantity(vals)
+        if {"subscription_id", "date"} & set(vals):
+            subscriptions = self.subscription_id
+            if vals.get("subscription_id"):
+                subscriptions |= subscriptions.browse(vals["subscription_id"])
+            subscriptions._lock_usage_window()
         if self.filtered("move_id") and set(vals) & {
             "subscription_id",
             "product_id",
@@ -178,10 +195,10 @@ class RecurringUsage(models.Model):
     def _check_usage(self):
         for usage in self:
             subscription = usage.subscription_id
-            if not subscription.is_subscription or subscription.subscription_state in (
-                "draft",
-                "closed",
-                False,
+            if (
+                not subscription.is_subscription
+                or subscription.subscription_state
+                not in subscription._get_running_states()
             ):
                 raise ValidationError(
                     self.env._(

@@ -288,8 +288,8 @@ class SaleOrder(models.Model):
     def _compute_subscription_cancel_date(self):
         for order in self:
             order.subscription_cancel_date = (
-                order.subscription_state in ("trial", "active", "paused")
-                and order._get_cancellation_end_date()
+                order.subscription_state in order._get_cancellable_states()
+                and order._get_portal_cancellation_date()
             )
 
     # ------------------------------------------------------------
@@ -321,7 +321,7 @@ class SaleOrder(models.Model):
     def _action_cancel(self):
         """A cancelled order is no longer a running subscription."""
         running = self.filtered(
-            lambda order: order.subscription_state not in (False, "draft", "closed")
+            lambda order: order.subscription_state in order._get_running_states()
         )
         res = super()._action_cancel()
         for order in running:
@@ -353,7 +353,7 @@ class SaleOrder(models.Model):
     def action_subscription_pause(self):
         paused = self.browse()
         for order in self:
-            if order.subscription_state not in ("trial", "active"):
+            if order.subscription_state not in order._get_pausable_states():
                 raise UserError(
                     self.env._(
                         "Only a running subscription can be paused; %(order)s is "
@@ -365,7 +365,7 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             if order._bills_served_part_on_pause(today):
                 order._bill_served_before_pause(today)
-            if order.subscription_state not in ("trial", "active"):
+            if order.subscription_state not in order._get_pausable_states():
                 continue  # its term ended when its due periods were billed
             order.write({"subscription_state": "paused", "paused_since": today})
             paused |= order
@@ -383,6 +383,13 @@ class SaleOrder(models.Model):
             today = order.company_id._get_today()
             shift = today - order.paused_since
             vals = {"subscription_state": "active", "paused_since": False}
+            if order.trial_end_date and order.trial_end_date > order.paused_since:
+                # Paused during its trial: the trial's remaining days go on
+                # after the pause, and its first invoice with them.
+                vals.update(
+                    subscription_state="trial",
+                    trial_end_date=order.trial_end_date + shift,
+                )
             if order._bills_served_part_on_pause(order.paused_since):
                 # What was served before the pause is billed: a new period
                 # starts on the day the service resumes.
@@ -408,7 +415,7 @@ class SaleOrder(models.Model):
         """Stop renewing: the subscription runs until the end of its current
         period, or of a later one when the notice period asks for it."""
         for order in self:
-            if order.subscription_state not in ("trial", "active", "paused"):
+            if order.subscription_state not in order._get_cancellable_states():
                 raise UserError(
                     self.env._(
                         "Subscription %(order)s cannot be cancelled: it is %(state)s.",
@@ -417,7 +424,7 @@ class SaleOrder(models.Model):
                     )
                 )
             today = order.company_id._get_today()
-            if order.subscription_state == "trial" or not order.next_invoice_date:
+            if order._closes_at_once_on_cancel():
                 order._subscription_close(today)
                 continue
             end_date = order._get_cancellation_end_date(today)
@@ -442,13 +449,16 @@ class SaleOrder(models.Model):
                 self.env._("Only sales administrators can close a subscription now.")
             )
         for order in self:
-            if order.subscription_state in ("draft", "closed", False):
+            if order.subscription_state not in order._get_running_states():
                 raise UserError(
                     self.env._(
                         "Subscription %(order)s is not running.", order=order.name
                     )
                 )
             today = order.company_id._get_today()
+            if order._bills_served_part_on_pause(today + timedelta(days=1)):
+                # Postpaid: the days served up to today, as a pause bills them.
+                order._bill_served_until(today)
             order._subscription_credit_unused(today)
             if vals := order._prepare_final_usage_invoice_vals(today):
                 order._create_invoices_as_user([vals])
@@ -458,7 +468,7 @@ class SaleOrder(models.Model):
 
     def action_subscription_reopen(self):
         for order in self:
-            if order.subscription_state not in ("to_close", "closed"):
+            if order.subscription_state not in order._get_reopenable_states():
                 raise UserError(
                     self.env._(
                         "Only a closed subscription, or one closing at period "
@@ -493,6 +503,16 @@ class SaleOrder(models.Model):
         return dict(
             self._fields["subscription_state"]._description_selection(self.env)
         ).get(self.subscription_state, "")
+
+    def _closes_at_once_on_cancel(self):
+        """Whether cancelling this subscription at period end closes it at
+        once: in trial nothing is billed yet; paused, no period runs, so it
+        ends paused and bills nothing more (the days it was paused are never
+        billed); without a next invoice date no period ends."""
+        self.ensure_one()
+        return (
+            self.subscription_state in ("trial", "paused") or not self.next_invoice_date
+        )
 
     def _check_subscription_can_start(self):
         for order in self:

@@ -27,3 +27,4 @@ from . import test_bad_input
 from . import test_portal_payment_method
 from . import test_minimum_commitment
 from . import test_portal_offer
+from . import test_usage_race

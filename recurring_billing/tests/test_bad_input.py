@@ -10,6 +10,7 @@ from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import retrying
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 
@@ -310,7 +311,8 @@ class TestConcurrentDuplicates(TransactionCase):
 
     def _at_once(self, model, vals):
         """Create ``vals`` in transaction A (held open), and in transaction B
-        from another thread meanwhile; A commits, then B ends.
+        from another thread meanwhile; A commits, then B ends. B runs as Odoo
+        runs a request: again after a serialization failure.
 
         :return: B's error, and the count of records matching ``vals`` stored
         """
@@ -323,7 +325,7 @@ class TestConcurrentDuplicates(TransactionCase):
         def transaction_b():
             with closing(cr_b):
                 try:
-                    env_b[model].create(vals)
+                    retrying(lambda: env_b[model].create(vals), env_b)
                     cr_b.commit()  # pylint: disable=invalid-commit
                 except Exception as error:  # noqa: BLE001 - checked by the test
                     outcome["error"] = error

@@ -14,6 +14,8 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..models import recurring_invoicing
+from ..tools import CONTENTION_ERRORS, lock_batch
 from .common_workers import SeparateWorkersCase
 
 TODAY = "2025-01-01"
@@ -143,3 +145,30 @@ class TestConcurrentRuns(SeparateWorkersCase):
         self.assertEqual(self._committed_invoices(), [])
         with self._worker() as env:
             self.assertEqual(len(self._run(env)), 6)
+
+    def test_one_batch_lock_for_every_job(self):
+        """Workers locking batches with the shared helper take disjoint
+        batches in the order asked, without waiting; what one releases, the
+        next takes. The invoicing job uses the same helper and the same
+        contention errors."""
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        try:
+            orders_a = self._env(cr_a)["sale.order"]
+            orders_b = self._env(cr_b)["sale.order"]
+            domain = [("id", "in", self.sub_ids)]
+            first = lock_batch(orders_a, domain, "id desc", 4)
+            self.assertEqual(first.ids, sorted(self.sub_ids, reverse=True)[:4])
+            second = lock_batch(orders_b, domain, "id desc", 4)
+            self.assertEqual(second.ids, sorted(self.sub_ids, reverse=True)[4:])
+            cr_a.rollback()
+            cr_b.rollback()
+            with freeze_time(TODAY):
+                self._restrict_job_to_test_subscriptions()
+                held = lock_batch(orders_a, domain, "id", 2)
+                due = self._env(cr_b)["recurring.invoicing"]._lock_batch(100)
+            self.assertEqual(sorted(due.ids), sorted(set(self.sub_ids) - set(held.ids)))
+        finally:
+            cr_a.close()
+            cr_b.close()
+        self.assertIs(recurring_invoicing.CONTENTION_ERRORS, CONTENTION_ERRORS)

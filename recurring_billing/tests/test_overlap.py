@@ -35,9 +35,11 @@ class TestNoDayBilledTwice(RecurringBillingCommon):
         """Every day billed by a live period invoice, with its count."""
         days = {}
         for move in sub.subscription_invoice_ids.filtered(
-            lambda m: m.move_type == "out_invoice"
-            and m.state != "cancel"
-            and m.subscription_period_start
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state != "cancel"
+                and m.subscription_period_start
+            )
         ):
             day = move.subscription_period_start
             while day <= move.subscription_period_end:
@@ -130,10 +132,18 @@ class TestNoDayBilledTwice(RecurringBillingCommon):
         self.assertPeriods(moves, [("2025-11-01", "2025-10-01", "2025-10-31")])
         with freeze_time("2025-11-01"):
             sub.action_subscription_close()
+        # Closed now on 1 November: that day, served, is billed (1 of 30).
+        closing = sub.subscription_invoice_ids - moves
+        self.assertPeriods(closing, [("2025-11-01", "2025-11-01", "2025-11-01")])
+        self.assertEqual(closing.amount_untaxed, 2.2)
+        with freeze_time("2025-11-01"):
             sub.action_subscription_reopen()
         self.assertFalse(self._run_and_check_it_ends("2025-11-01"))
-        moves = self._run_and_check_it_ends("2025-12-01")
-        self.assertPeriods(moves, [("2025-12-01", "2025-11-01", "2025-11-30")])
+        self.assertFalse(self._run_and_check_it_ends("2025-12-01"))
+        # It goes on from the day after the last day billed.
+        moves = self._run_and_check_it_ends("2025-12-02")
+        self.assertPeriods(moves, [("2025-12-02", "2025-11-02", "2025-12-01")])
+        self.assertEqual(moves.amount_untaxed, 66.0)
         self.assertNoDayBilledTwice(sub)
 
     # ------------------------------------------------------------------

@@ -1,11 +1,40 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from datetime import date
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from ..tools import anchor_day_of, next_boundary, previous_boundary
+from ..tools.period import UNITS
+
+INTERVALS = (1, 2, 3, 4, 5, 6, 12)
+# Every day of more than a year, leap day and month ends included.
+DAYS = [date(2023, 12, 1) + timedelta(days=n) for n in range(500)]
+
+
+def _one_period(unit, interval, anchor=None):
+    """What one period of ``interval`` units adds to a day."""
+    if unit == "day":
+        return relativedelta(days=interval)
+    if unit == "week":
+        return relativedelta(weeks=interval)
+    if unit == "month":
+        return relativedelta(months=interval, day=anchor or 1)
+    return relativedelta(years=interval, day=anchor or 1)
+
+
+def _is_calendar_start(day, unit, interval):
+    """Whether ``day`` starts a calendar period of ``interval`` units."""
+    if unit == "week":
+        return day.weekday() == 0 and ((day.toordinal() - 1) // 7) % interval == 0
+    if unit == "month":
+        return day.day == 1 and (day.year * 12 + day.month - 1) % interval == 0
+    if unit == "year":
+        return (day.month, day.day) == (1, 1) and day.year % interval == 0
+    return True
 
 
 @tagged("post_install", "-at_install")
@@ -124,3 +153,75 @@ class TestPeriodArithmetic(TransactionCase):
         plan.invalidate_recordset()
         self.assertEqual(plan.billing_period_value, 1)
         self.assertEqual(plan.billing_period_display, "Every week")
+
+
+@tagged("post_install", "-at_install")
+class TestPeriodProperties(TransactionCase):
+    """Every unit x interval x alignment, over every day of more than a year:
+    a period lasts the plan's interval, and calendar periods start on the
+    same days for every subscription."""
+
+    def test_anniversary_periods_last_the_interval(self):
+        for unit in UNITS:
+            for interval in INTERVALS:
+                with self.subTest(unit=unit, interval=interval):
+                    for start in DAYS:
+                        anchor = anchor_day_of(start)
+                        boundary = start
+                        for count in range(1, 4):
+                            following = next_boundary(boundary, interval, unit, anchor)
+                            self.assertEqual(
+                                following,
+                                start + _one_period(unit, interval * count, anchor),
+                                (start, count),
+                            )
+                            self.assertEqual(
+                                previous_boundary(following, interval, unit, anchor),
+                                boundary,
+                            )
+                            boundary = following
+
+    def test_calendar_periods_last_the_interval_and_are_shared(self):
+        for unit in UNITS:
+            for interval in INTERVALS:
+                with self.subTest(unit=unit, interval=interval):
+                    for day in DAYS:
+                        following = next_boundary(
+                            day, interval, unit, calendar_aligned=True
+                        )
+                        self.assertGreater(following, day)
+                        if unit == "day":
+                            # No calendar of days: from the day itself.
+                            self.assertEqual(following, day + timedelta(interval))
+                            continue
+                        self.assertTrue(
+                            _is_calendar_start(following, unit, interval), following
+                        )
+                        start = previous_boundary(
+                            following, interval, unit, calendar_aligned=True
+                        )
+                        self.assertTrue(_is_calendar_start(start, unit, interval))
+                        # The period containing the day lasts the interval...
+                        self.assertLessEqual(start, day)
+                        self.assertEqual(following, start + _one_period(unit, interval))
+                        # ...and every day of it has the same next start.
+                        self.assertEqual(
+                            next_boundary(start, interval, unit, calendar_aligned=True),
+                            following,
+                        )
+
+    def test_every_two_weeks_calendar_aligned(self):
+        """Every two weeks from Friday 14 February 2025: Monday 17 February,
+        then every other Monday (not every Monday)."""
+        day = date(2025, 2, 14)
+        starts = []
+        for _count in range(3):
+            day = next_boundary(day, 2, "week", calendar_aligned=True)
+            starts.append(day)
+        self.assertEqual(
+            starts, [date(2025, 2, 17), date(2025, 3, 3), date(2025, 3, 17)]
+        )
+        self.assertEqual(
+            previous_boundary(date(2025, 3, 3), 2, "week", calendar_aligned=True),
+            date(2025, 2, 17),
+        )

@@ -247,6 +247,43 @@ class TestRecurringInvoicing(RecurringBillingCommon):
         self.assertEqual(second.amount_untaxed, 30.0)
         self.assertEqual(sub.next_invoice_date, date(2025, 6, 1))
 
+    def test_every_two_weeks_calendar_aligned(self):
+        """Every two weeks, calendar-aligned, from Friday 14 February 2025:
+        the 3 days to the next two-week Monday (17 February) prorated over 14,
+        then two weeks per invoice, not one."""
+        plan = self.env["recurring.plan"].create(
+            {
+                "name": "Every 2 weeks",
+                "billing_period_value": 2,
+                "billing_period_unit": "week",
+            }
+        )
+        template = self.template_monthly.copy(
+            {"plan_id": plan.id, "alignment": "calendar"}
+        )
+        sub = self._create_subscription(
+            "2025-02-14", template=template, lines=[(self.product_cloud, 1)]
+        )
+        moves = (
+            self._run_engine("2025-02-14")
+            | self._run_engine("2025-02-17")
+            | self._run_engine("2025-03-03")
+        )
+        self.assertPeriods(
+            moves,
+            [
+                ("2025-02-14", "2025-02-14", "2025-02-16"),
+                ("2025-02-17", "2025-02-17", "2025-03-02"),
+                ("2025-03-03", "2025-03-03", "2025-03-16"),
+            ],
+        )
+        # 30.00 x 3 / 14 = 6.43, then 30.00 per two weeks.
+        self.assertEqual(
+            moves.sorted("subscription_period_start").mapped("amount_untaxed"),
+            [6.43, 30.0, 30.0],
+        )
+        self.assertEqual(sub.next_invoice_date, date(2025, 3, 17))
+
     def test_quarterly_postpaid_calendar(self):
         template = self.template_monthly.copy(
             {

@@ -73,3 +73,30 @@ class TestSimulation(RecurringBillingCommon):
         )
         with self.assertRaises(UserError):
             simulation.with_user(salesman).action_simulate()
+
+    def test_wizards_default_to_the_company_today(self):
+        """At 23:30 UTC on 1 March it is already 2 March in Paris, the
+        company's time zone, and still 1 March for a user in New York: the
+        Change and Simulation wizards, and a usage, default to 2 March."""
+        self.company.partner_id.tz = "Europe/Paris"
+        user = self._create_role_user(
+            "sales_admin", "rb_tz_sales_admin", tz="America/New_York"
+        )
+        sub = self._create_subscription("2025-01-01")
+        with freeze_time("2025-03-01 23:30:00"):
+            change = (
+                self.env["recurring.change"]
+                .with_user(user)
+                .with_context(active_id=sub.id, active_model="sale.order")
+                .create({})
+            )
+            simulation = self.env["recurring.simulation"].with_user(user).create({})
+            usage_date = (
+                self.env["recurring.usage"]
+                .with_user(user)
+                .default_get(["date"])["date"]
+            )
+        self.assertEqual(change.subscription_id, sub)
+        self.assertEqual(change.change_date, date(2025, 3, 2))
+        self.assertEqual(simulation.date_until, date(2025, 3, 2))
+        self.assertEqual(usage_date, date(2025, 3, 2))

@@ -6,12 +6,21 @@ A period is anchored on a day of the month: adding months keeps that day when
 the month has it and clamps to the month's last day otherwise, so 31 January
 + 1 month is 28 (or 29) February and + 2 months is 31 March again. An anchor
 of 31 therefore means "end of month" and stays there.
+
+A period lasts the plan's interval of units, whatever the alignment.
+Calendar-aligned periods start on the same days for every subscription:
+every ``interval`` weeks a Monday, counted from Monday 1 January of year 1
+(so every two weeks means every other Monday, the same ones for all); every
+``interval`` months the 1st of a month whose index (year x 12 + month - 1) is
+a multiple of the interval (quarters start in January, April, July and
+October); every ``interval`` years the 1 January of a year that is a multiple
+of it. Days have no calendar: a plan in days counts from its start either way.
 """
 
 import calendar
-from datetime import timedelta
+from datetime import date, timedelta
 
-from dateutil.relativedelta import MO, relativedelta
+from dateutil.relativedelta import relativedelta
 
 UNITS = ("day", "week", "month", "year")
 
@@ -39,12 +48,15 @@ def next_boundary(day, interval, unit, anchor_day=None, calendar_aligned=False):
 
     Anniversary alignment: ``day`` + one period, kept on ``anchor_day``.
     Calendar alignment: the next start of a calendar period (Monday, the 1st
-    of a month whose index is a multiple of the interval, 1 January).
+    of a month whose index is a multiple of the interval, 1 January), every
+    ``interval`` units (see the module's docstring).
     """
     if not calendar_aligned or unit == "day":
         return day + _step(interval, unit, anchor_day or anchor_day_of(day))
     if unit == "week":
-        return day + relativedelta(days=1, weekday=MO(+1))
+        # date.fromordinal(1), 1 January of year 1, is a Monday.
+        week_index = (day.toordinal() - 1) // 7
+        return date.fromordinal((week_index // interval + 1) * interval * 7 + 1)
     if unit == "month":
         month_index = day.year * 12 + day.month - 1
         next_index = (month_index // interval + 1) * interval

@@ -22,7 +22,7 @@ class RecurringChange(models.TransientModel):
     change_date = fields.Date(
         string="Effective Date",
         required=True,
-        default=lambda self: fields.Date.context_today(self),
+        default=lambda self: self.env.company._get_today(),
     )
     line_ids = fields.One2many("recurring.change.line", "change_id", string="Products")
     amount_untaxed = fields.Monetary(compute="_compute_preview", string="Untaxed")
@@ -43,6 +43,9 @@ class RecurringChange(models.TransientModel):
         if not subscription or "line_ids" not in fields_list:
             return res
         res["subscription_id"] = subscription.id
+        if "change_date" in fields_list:
+            # The subscription's company's today, whoever opens the wizard.
+            res["change_date"] = subscription.company_id._get_today()
         lines = subscription._get_recurring_lines().filtered(
             lambda line: not line.product_id.recurring_usage
         )

@@ -18,13 +18,15 @@ class RecurringSimulation(models.TransientModel):
     date_until = fields.Date(
         string="Simulate Until",
         required=True,
-        default=lambda self: fields.Date.context_today(self),
+        default=lambda self: self.env.company._get_today(),
     )
     subscription_ids = fields.Many2many(
         "sale.order",
         string="Subscriptions",
-        domain="[('is_subscription', '=', True), "
-        "('subscription_state', 'in', ('trial', 'active', 'to_close'))]",
+        domain=lambda self: [
+            ("is_subscription", "=", True),
+            ("subscription_state", "in", self.env["sale.order"]._get_billable_states()),
+        ],
         help="Leave empty to simulate every running subscription.",
     )
     line_ids = fields.One2many(

@@ -2,18 +2,12 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
-import psycopg2
-from psycopg2 import errors as pg_errors
-
 from odoo import api, models
 from odoo.osv import expression
-from odoo.tools import SQL
+
+from odoo.addons.recurring_billing.tools import CONTENTION_ERRORS, lock_batch
 
 _logger = logging.getLogger(__name__)
-
-# Another worker holds the row or the transaction must be replayed: let the
-# framework roll back and retry, never record these as the invoice's failure.
-CONTENTION_ERRORS = (psycopg2.OperationalError, pg_errors.TransactionRollbackError)
 
 
 class RecurringDunningRun(models.AbstractModel):
@@ -69,16 +63,7 @@ class RecurringDunningRun(models.AbstractModel):
     def _lock_batch(self, domain, batch_size, order):
         """Select and lock, in one query, up to ``batch_size`` invoices of
         ``domain`` that no other worker holds."""
-        Move = self.env["account.move"]
-        query = Move._search(domain, order=order, limit=batch_size)
-        rows = self.env.execute_query(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(),
-                SQL.identifier(Move._table),
-            )
-        )
-        return Move.browse(row[0] for row in rows)
+        return lock_batch(self.env["account.move"], domain, order, batch_size)
 
     @api.model
     def _process(self, invoices, method):

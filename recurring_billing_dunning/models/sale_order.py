@@ -72,10 +72,34 @@ class SaleOrder(models.Model):
         pause, closing): a module giving the service overrides it to open or
         shut the subscriber's access."""
 
+    # The core's groups of states, with ``suspended`` where it belongs. It is
+    # not pausable (the pause offered by dunning ends the suspension first:
+    # _dunning_accept_pause), not changeable (pay first), not counted in the
+    # MRR (the suspension logs its movement) and not reopenable.
+
     @api.model
     def _get_billable_states(self):
         # A suspension is not a pause: the periods go on being billed.
         return tuple(super()._get_billable_states()) + ("suspended",)
+
+    @api.model
+    def _get_running_states(self):
+        # Started and not closed: usage is recorded, the payment method kept,
+        # closing it now closes it.
+        return tuple(super()._get_running_states()) + ("suspended",)
+
+    @api.model
+    def _get_cancellable_states(self):
+        # A subscriber may always cancel; suspended, it closes at once.
+        return tuple(super()._get_cancellable_states()) + ("suspended",)
+
+    def _closes_at_once_on_cancel(self):
+        # The service is off: cancelled, it ends now rather than giving access
+        # back until the end of the period. Its unpaid invoices stay due.
+        return (
+            super()._closes_at_once_on_cancel()
+            or self.subscription_state == "suspended"
+        )
 
     def _recurring_payment_failed(self, invoice, transaction, reason):
         """The failed charge starts the dunning of the invoice, from today
@@ -148,7 +172,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         return bool(
             self.sale_order_template_id.dunning_allow_pause
-            and self.subscription_state in ("trial", "active", "suspended")
+            and self.subscription_state in (*self._get_pausable_states(), "suspended")
         )
 
     def _dunning_accept_pause(self):
