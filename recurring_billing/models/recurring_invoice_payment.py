@@ -367,8 +367,10 @@ class RecurringInvoicePayment(models.AbstractModel):
         tx = self._recurring_create_charge_transaction()
         if tx:
             # Committed with the transaction: whoever locks the invoice next
-            # sees that it is taken.
-            self._recurring_write_charge({"recurring_charge_state": "pending"})
+            # sees that it is taken. The outcome is tracked, not this step.
+            self.with_context(mail_notrack=True)._recurring_write_charge(
+                {"recurring_charge_state": "pending"}
+            )
         try:
             Charge._commit()
         except CONTENTION_ERRORS as error:
