@@ -341,38 +341,35 @@ class AccountMove(models.Model):
                 "Not retried: the bank refused the payment method or asks the "
                 "customer to act."
             )
-        if reason:
-            # The customer must act: a retry that would have told them of its
-            # failure tells them what to do instead.
-            vals = {"outcome": "skipped", "note": reason}
-            if not step.silent:
-                vals.update(self._dunning_send_mail(step.mail_template_id))
-            return vals
-        if self._recurring_is_sepa():
+        if not reason and self._recurring_is_sepa():
             retries = self.dunning_history_ids.filtered(
                 lambda h: h.action == "retry"
                 and h.outcome not in ("skipped", "running")
             )
             if len(retries) >= self.dunning_policy_id.sepa_max_retries:
-                return {
-                    "outcome": "skipped",
-                    "note": self.env._(
-                        "Not retried: a SEPA debit is retried at most %(count)s "
-                        "time(s) under this policy.",
-                        count=self.dunning_policy_id.sepa_max_retries,
-                    ),
-                }
-        tx = self.with_context(
-            recurring_dunning_history_id=history.id
-        )._recurring_charge()
-        if not tx:
-            return {"outcome": "skipped", "note": self.recurring_charge_message}
-        history.invalidate_recordset()
-        # The outcome was recorded by _recurring_record_charge_outcome when
-        # the provider answered at once; otherwise it is pending.
-        if history.outcome == "running":
-            return {"outcome": "pending", "transaction_id": tx.id}
-        return {"outcome": history.outcome, "transaction_id": tx.id}
+                reason = self.env._(
+                    "Not retried: a SEPA debit is retried at most %(count)s "
+                    "time(s) under this policy.",
+                    count=self.dunning_policy_id.sepa_max_retries,
+                )
+        if not reason:
+            tx = self.with_context(
+                recurring_dunning_history_id=history.id
+            )._recurring_charge()
+            if tx:
+                history.invalidate_recordset()
+                # The outcome was recorded by _recurring_record_charge_outcome
+                # when the provider answered at once; otherwise it is pending.
+                if history.outcome == "running":
+                    return {"outcome": "pending", "transaction_id": tx.id}
+                return {"outcome": history.outcome, "transaction_id": tx.id}
+            reason = self.recurring_charge_message
+        # The retry cannot run: its email (the reminder the customer would
+        # have had had it failed) still goes out, unless the retry is silent.
+        vals = {"outcome": "skipped", "note": reason}
+        if not step.silent:
+            vals.update(self._dunning_send_mail(step.mail_template_id))
+        return vals
 
     def _dunning_record_retry_outcome(self, history, tx):
         """The answer of the provider to a retry: paid, failed (then the
