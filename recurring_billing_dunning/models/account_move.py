@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
 from odoo.addons.recurring_billing.tools.mail import post_template_message
 
@@ -382,7 +382,11 @@ class AccountMove(models.Model):
             vals["outcome"] = "failed"
             vals["note"] = tx.state_message
             step = history.step_id
-            if not step.silent and step.mail_template_id and not history.email_sent:
+            if (
+                not step.silent
+                and step.mail_template_id
+                and not history.mail_message_id
+            ):
                 vals.update(self._dunning_send_mail(step.mail_template_id))
         else:
             vals["outcome"] = "pending"
@@ -454,7 +458,19 @@ class AccountMove(models.Model):
             context=context,
             attachment_ids=attachment_ids or [],
         )
+        if not self._dunning_has_email_address(message):
+            return {
+                "email_sent": False,
+                "email_missing": True,
+                "mail_message_id": message.id,
+            }
         return {"email_sent": True, "mail_message_id": message.id}
+
+    def _dunning_has_email_address(self, message):
+        """Whether the message posted for the customer reaches an email
+        address: a recipient without one gets nothing."""
+        recipients = message.partner_ids or self.partner_id
+        return any(email_normalize(partner.email) for partner in recipients)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: LINKS FOR THE EMAILS

@@ -56,7 +56,15 @@ class RecurringDunningHistory(models.Model):
     date = fields.Date(required=True, readonly=True)
     outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
     note = fields.Text(readonly=True)
-    email_sent = fields.Boolean(readonly=True)
+    email_sent = fields.Boolean(
+        readonly=True, help="The step's email went to the customer's address."
+    )
+    email_missing = fields.Boolean(
+        string="No Email Address",
+        readonly=True,
+        help="The step had an email for the customer, who has no email address: "
+        "the message is in the invoice's chatter, to send by other means.",
+    )
     mail_message_id = fields.Many2one(
         "mail.message", string="Email", readonly=True, ondelete="set null"
     )
