@@ -1,6 +1,7 @@
 from . import recurring_dunning_policy
 from . import recurring_dunning_step
 from . import recurring_dunning_history
+from . import recurring_dunning_penalty
 from . import recurring_dunning_run
 from . import recurring_dunning_report
 from . import account_move

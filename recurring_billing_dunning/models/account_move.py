@@ -263,8 +263,9 @@ class AccountMove(models.Model):
         if self.dunning_state != "running" or not step:
             self._dunning_write({"dunning_next_date": False})
             return History
-        if step.action == "retry" and self._dunning_payment_under_way():
-            # A debit or payment is under way: never retry on top of it.
+        if step.action in ("retry", "notice") and self._dunning_payment_under_way():
+            # A debit or payment is under way: never retry on top of it, nor
+            # give formal notice to pay what is being paid.
             self._dunning_write({"dunning_next_date": today + timedelta(days=1)})
             return History
         history = self._dunning_insert_history(step, today)
