@@ -247,11 +247,45 @@ class AccountMove(models.Model):
         )
 
     def _dunning_take_step(self):
-        """Take the next step of this invoice's policy, once: the database
-        refuses a second line of history for the same invoice and step.
+        """Take the next step of these invoices, each once: the database
+        refuses a second line of history for the same invoice and step. The
+        invoices of one customer at one step go out as one letter: one email
+        (and one formal notice) listing them, posted on the oldest.
 
-        :return: the history line, or an empty recordset when there was
+        :return: the history lines, or an empty recordset when there was
             nothing (more) to do
+        """
+        History = self.env["recurring.dunning.history"].sudo()
+        histories = History
+        letters = {}
+        for move in self.sorted(lambda move: (move.invoice_date_due, move.id)):
+            history, letter = move._dunning_take_one_step()
+            histories |= history
+            if letter:
+                key = (move.commercial_partner_id, history.step_id, letter["template"])
+                letters.setdefault(key, []).append((move, history, letter))
+        for (_partner, step, template), items in letters.items():
+            moves = self.browse([move.id for move, _history, _letter in items])
+            first, _history, letter = items[0]
+            if letter.get("notice"):
+                vals = self.env[
+                    "report.recurring_billing_dunning.report_formal_notice"
+                ]._send(first, step, moves)
+            else:
+                vals = first._dunning_send_mail(
+                    template,
+                    dunning_move_ids=tuple(moves.ids),
+                    **letter.get("context", {}),
+                )
+            for _move, history, _letter in items:
+                history.write(vals)
+        return histories
+
+    def _dunning_take_one_step(self):
+        """Take the next step of this invoice, but for its letter.
+
+        :return: the history line (or an empty recordset) and the letter to
+            send, as ``_dunning_prepare_letter`` gives it, or ``None``
         """
         self.ensure_one()
         History = self.env["recurring.dunning.history"].sudo()
@@ -259,27 +293,42 @@ class AccountMove(models.Model):
         step = self.dunning_next_step_id
         if self._dunning_is_paid():
             self._dunning_stop("recovered")
-            return History
+            return History, None
         if self.dunning_state != "running" or not step:
             self._dunning_write({"dunning_next_date": False})
-            return History
+            return History, None
         if step.action in ("retry", "notice") and self._dunning_payment_under_way():
             # A debit or payment is under way: never retry on top of it, nor
             # give formal notice to pay what is being paid.
             self._dunning_write({"dunning_next_date": today + timedelta(days=1)})
-            return History
+            return History, None
         history = self._dunning_insert_history(step, today)
         if not history:
             self._dunning_plan_next_step()
-            return History
+            return History, None
         handler = getattr(self, f"_dunning_step_{step.action}")
         vals = handler(step, history) or {}
+        letter = vals.pop("letter", None)
         history.write(dict({"outcome": "done"}, **vals))
         vals = {"dunning_last_step_id": step.id}
         if self.dunning_state == "running":
             vals.update(self._dunning_get_next_step_vals())
         self._dunning_write(vals)
-        return history
+        return history, letter
+
+    def _dunning_prepare_letter(self, mail_template, notice=False, **context):
+        """The letter a step sends: ``mail_template`` with ``context`` (the
+        first invoice's, for a letter about several), and for a formal notice
+        the notice's PDF. Sent by ``_dunning_take_step``, once per customer
+        and step.
+
+        :return: the history values carrying it
+        """
+        if not mail_template and not notice:
+            return {}
+        return {
+            "letter": {"template": mail_template, "notice": notice, "context": context}
+        }
 
     def _dunning_insert_history(self, step, today):
         """Insert the history line of ``step``, or nothing if it exists (taken
@@ -369,7 +418,7 @@ class AccountMove(models.Model):
         # have had had it failed) still goes out, unless the retry is silent.
         vals = {"outcome": "skipped", "note": reason}
         if not step.silent:
-            vals.update(self._dunning_send_mail(step.mail_template_id))
+            vals.update(self._dunning_prepare_letter(step.mail_template_id))
         return vals
 
     def _dunning_record_retry_outcome(self, history, tx):
@@ -396,7 +445,7 @@ class AccountMove(models.Model):
     def _dunning_step_email(self, step, history):
         if not step.mail_template_id:
             return {"outcome": "skipped", "note": self.env._("No email template.")}
-        return self._dunning_send_mail(step.mail_template_id)
+        return self._dunning_prepare_letter(step.mail_template_id)
 
     def _dunning_step_suspend(self, step, history):
         subscription = self.subscription_id.sudo()
@@ -409,7 +458,7 @@ class AccountMove(models.Model):
                 ),
             }
         subscription._dunning_suspend()
-        return self._dunning_send_mail(step.mail_template_id)
+        return self._dunning_prepare_letter(step.mail_template_id)
 
     def _dunning_step_pause(self, step, history):
         subscription = self.subscription_id.sudo()
@@ -418,21 +467,19 @@ class AccountMove(models.Model):
                 "outcome": "skipped",
                 "note": self.env._("The subscription cannot be paused."),
             }
-        return self._dunning_send_mail(
+        return self._dunning_prepare_letter(
             step.mail_template_id, dunning_history_id=history.id
         )
 
     def _dunning_step_notice(self, step, history):
-        return self.env["report.recurring_billing_dunning.report_formal_notice"]._send(
-            self, step
-        )
+        return self._dunning_prepare_letter(step.mail_template_id, notice=True)
 
     def _dunning_step_close(self, step, history):
         subscription = self.subscription_id.sudo()
         if subscription.subscription_state in ("closed", False, "draft"):
             return {"outcome": "skipped", "note": self.env._("Already closed.")}
         subscription._dunning_close()
-        vals = self._dunning_send_mail(step.mail_template_id)
+        vals = self._dunning_prepare_letter(step.mail_template_id)
         running = subscription.subscription_invoice_ids.filtered(
             lambda move: move.dunning_state == "running"
         )
@@ -476,6 +523,14 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS: LINKS FOR THE EMAILS
     # ------------------------------------------------------------
+
+    def _dunning_get_letter_invoices(self):
+        """The invoices the letter about this invoice is about: itself, and
+        the customer's other invoices at the same step the same day."""
+        self.ensure_one()
+        ids = self.env.context.get("dunning_move_ids")
+        moves = self.browse(ids) if ids else self
+        return moves.sorted(lambda move: (move.invoice_date_due, move.id))
 
     def _dunning_needs_new_method(self):
         self.ensure_one()

@@ -124,12 +124,14 @@ class ReportFormalNotice(models.AbstractModel):
         }
 
     @api.model
-    def _send(self, invoice, step):
+    def _send(self, invoice, step, invoices=None):
         """Invoice the penalties if the step says so, print the formal notice
         of ``invoice`` in its customer's language, attach it to the invoice
-        and email it with the step's template.
+        and email it with the step's template, as the letter about
+        ``invoices`` (by default ``invoice``), the customer's invoices at the
+        notice step today.
 
-        :return: the values of the history line
+        :return: the values of the history lines
         """
         invoice = invoice.sudo()
         lang = invoice.partner_id.lang or invoice.commercial_partner_id.lang
@@ -164,7 +166,9 @@ class ReportFormalNotice(models.AbstractModel):
             )
         )
         vals = invoice._dunning_send_mail(
-            step.mail_template_id, attachment_ids=attachment.ids
+            step.mail_template_id,
+            attachment_ids=attachment.ids,
+            dunning_move_ids=tuple((invoices or invoice).ids),
         )
         note = " ".join(
             filter(

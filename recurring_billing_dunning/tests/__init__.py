@@ -4,3 +4,4 @@ from . import test_dunning_manual
 from . import test_formal_notice
 from . import test_dunning_concurrency
 from . import test_dunning_pause
+from . import test_dunning_letters
