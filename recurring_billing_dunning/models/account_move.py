@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 DUNNING_STATES = [
     ("running", "In Dunning"),
     ("recovered", "Recovered"),
+    ("cancelled", "Cancelled: Credit Note"),
     ("paused", "Paused by the Customer"),
     ("closed", "Lost: Subscription Closed"),
 ]
@@ -101,11 +102,17 @@ class AccountMove(models.Model):
     # COMPUTE METHODS
     # ------------------------------------------------------------
 
-    @api.depends("payment_state")
+    @api.depends("payment_state", "state")
     def _compute_dunning_state(self):
-        """The dunning stops at once when the invoice is paid, by any means."""
+        """The dunning stops at once when the invoice is paid, by any means,
+        or cancelled (a credit note, a cancellation): not a recovery."""
         for move in self:
-            if move.dunning_state == "running" and move.payment_state in PAID_STATES:
+            if move.dunning_state == "running" and move._dunning_is_cancelled():
+                move.dunning_state = "cancelled"
+                move.dunning_recovered_date = False
+            elif move.dunning_state == "running" and (
+                move.payment_state in PAID_STATES
+            ):
                 move.dunning_state = "recovered"
                 move.dunning_recovered_date = move.company_id._get_today()
             else:
@@ -151,6 +158,12 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS: START AND PROGRESS
     # ------------------------------------------------------------
+
+    def _dunning_is_cancelled(self):
+        """Whether the invoice was cancelled or settled by a credit note
+        rather than paid."""
+        self.ensure_one()
+        return self.state == "cancel" or self.payment_state == "reversed"
 
     def _dunning_is_paid(self):
         """Whether the invoice is paid, as the database says now."""
@@ -291,8 +304,10 @@ class AccountMove(models.Model):
         History = self.env["recurring.dunning.history"].sudo()
         today = self.company_id._get_today()
         step = self.dunning_next_step_id
-        if self._dunning_is_paid():
-            self._dunning_stop("recovered")
+        if self._dunning_is_paid() or self.state == "cancel":
+            self._dunning_stop(
+                "cancelled" if self._dunning_is_cancelled() else "recovered"
+            )
             return History, None
         if self.dunning_state != "running" or not step:
             self._dunning_write({"dunning_next_date": False})

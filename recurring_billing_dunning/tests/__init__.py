@@ -5,3 +5,4 @@ from . import test_formal_notice
 from . import test_dunning_concurrency
 from . import test_dunning_pause
 from . import test_dunning_letters
+from . import test_dunning_report
