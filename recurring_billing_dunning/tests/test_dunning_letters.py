@@ -6,6 +6,7 @@ day go out as one email (and one formal notice) listing them."""
 from datetime import date
 
 from odoo.tests import tagged
+from odoo.tools import html2plaintext
 
 from .common import RecurringDunningCommon
 
@@ -120,3 +121,22 @@ class TestDunningLetters(RecurringDunningCommon):
         self.assertNotIn(self.other_invoice.name, text)
         other = history.filtered(lambda h: h.partner_id == self.other_customer)
         self.assertEqual(len(other.mail_message_id), 5)
+
+    def test_letter_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["recurring_billing_dunning"], ["fr_FR"]
+        )
+        self.customer.lang = "fr_FR"
+        history = self._dun_days("2026-01-06", "2026-01-08")
+        letter = self._letters(
+            history, self.customer, self._step(self.policy_manual, "email", 0)
+        )
+        self.assertEqual(len(letter), 1)
+        text = " ".join(html2plaintext(letter.body).split())
+        self.assertIn("Ce message concerne aussi vos autres factures au même", text)
+        self.assertIn(
+            f"{self.invoices[1].name}, échue le 05/01/2026 : 79,20 € restant à payer",
+            text,
+        )
+        self.assertIn("Total restant à payer : 237,60 €", text)
