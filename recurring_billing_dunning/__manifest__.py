@@ -24,6 +24,7 @@
         "views/recurring_dunning_report_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
+        "views/recurring_kpi_dashboard_views.xml",
         "views/dunning_pause_templates.xml",
         "views/menus.xml",
     ],

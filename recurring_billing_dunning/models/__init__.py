@@ -8,3 +8,4 @@ from . import account_move
 from . import res_company
 from . import sale_order
 from . import sale_order_template
+from . import recurring_kpi_dashboard

@@ -19,6 +19,11 @@ class TestDunningReport(RecurringDunningCommon):
             [("move_id", "in", invoices.ids)], order="id"
         )
 
+    def _dashboard(self, day):
+        return self.env["recurring.kpi.dashboard"].create(
+            {"date": day, "company_ids": [Command.set(self.company.ids)]}
+        )
+
     def _manual_invoice(self):
         subscription = self._create_subscription("2026-01-05")
         invoice = self._invoice(subscription)
@@ -68,6 +73,18 @@ class TestDunningReport(RecurringDunningCommon):
             aggregates=["recovery_rate:avg", "recovered_amount:sum"],
         )
         self.assertEqual((rate, recovered), (100.0, 79.20))
+        # The KPI dashboard of January shows the same figures.
+        self.assertRecordValues(
+            self._dashboard("2026-01-31"),
+            [
+                {
+                    "dunning_failed_amount": 158.40,
+                    "dunning_recovered_amount": 79.20,
+                    "dunning_recovery_rate": 1.0,
+                    "dunning_lost_count": 0,
+                }
+            ],
+        )
 
     def test_transfer_registered_by_the_accountant_recovers_no_step(self):
         _subscription, invoice = self._manual_invoice()
@@ -159,3 +176,16 @@ class TestDunningReport(RecurringDunningCommon):
             aggregates=["lost_count:sum", "invoice_count:sum"],
         )
         self.assertEqual((lost, count), (2, 3))
+        # The dashboard of January: the two invoices whose dunning started
+        # then, two subscriptions lost.
+        self.assertRecordValues(
+            self._dashboard("2026-01-15"),
+            [
+                {
+                    "dunning_failed_amount": 158.40,
+                    "dunning_recovered_amount": 0.0,
+                    "dunning_recovery_rate": 0.0,
+                    "dunning_lost_count": 2,
+                }
+            ],
+        )
