@@ -9,3 +9,4 @@ from . import res_company
 from . import sale_order
 from . import sale_order_template
 from . import recurring_kpi_dashboard
+from . import mail_template

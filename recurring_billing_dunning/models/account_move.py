@@ -275,24 +275,43 @@ class AccountMove(models.Model):
             history, letter = move._dunning_take_one_step()
             histories |= history
             if letter:
-                key = (move.commercial_partner_id, history.step_id, letter["template"])
-                letters.setdefault(key, []).append((move, history, letter))
-        for (_partner, step, template), items in letters.items():
-            moves = self.browse([move.id for move, _history, _letter in items])
-            first, _history, letter = items[0]
-            if letter.get("notice"):
-                vals = self.env[
-                    "report.recurring_billing_dunning.report_formal_notice"
-                ]._send(first, step, moves)
-            else:
-                vals = first._dunning_send_mail(
-                    template,
-                    dunning_move_ids=tuple(moves.ids),
-                    **letter.get("context", {}),
+                # A pause is offered per subscription, with its own link.
+                key = (
+                    move.commercial_partner_id,
+                    history.step_id,
+                    letter["template"],
+                    move.subscription_id if history.action == "pause" else None,
                 )
-            for _move, history, _letter in items:
-                history.write(vals)
+                letters.setdefault(key, []).append((move, history, letter))
+        for (_partner, step, template, _pause), group in letters.items():
+            notice = group[0][2].get("notice")
+            if template and not notice and not template._dunning_lists_invoices():
+                # A template edited before the letters listed their invoices:
+                # one email per invoice, as it was made for.
+                for item in group:
+                    self._dunning_send_letter(step, template, [item])
+                continue
+            self._dunning_send_letter(step, template, group)
         return histories
+
+    def _dunning_send_letter(self, step, template, items):
+        """Send the letter of ``items`` (invoice, history line, letter), all
+        of one customer at ``step``: one email posted on the first invoice
+        and listing the others, and its values written on every line."""
+        moves = self.browse([move.id for move, _history, _letter in items])
+        first, _history, letter = items[0]
+        if letter.get("notice"):
+            vals = self.env[
+                "report.recurring_billing_dunning.report_formal_notice"
+            ]._send(first, step, moves)
+        else:
+            vals = first._dunning_send_mail(
+                template,
+                dunning_move_ids=tuple(moves.ids),
+                **letter.get("context", {}),
+            )
+        for _move, history, _letter in items:
+            history.write(vals)
 
     def _dunning_take_one_step(self):
         """Take the next step of this invoice, but for its letter.

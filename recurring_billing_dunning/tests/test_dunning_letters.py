@@ -140,3 +140,41 @@ class TestDunningLetters(RecurringDunningCommon):
             text,
         )
         self.assertIn("Total restant à payer : 237,60 €", text)
+
+    def test_template_without_the_list_sends_one_email_per_invoice(self):
+        """A template edited before the letters listed their invoices (here
+        a copy without the list) is sent once per invoice, so that no
+        invoice goes unmentioned."""
+        friendly = self._step(self.policy_manual, "email", 0)
+        template = friendly.mail_template_id.copy(
+            {"body_html": "<p>Invoice <t t-out='object.name'/> is unpaid.</p>"}
+        )
+        friendly.mail_template_id = template
+        history = self._dun_days("2026-01-06", "2026-01-08")
+        mine = history.filtered(lambda h: h.partner_id == self.customer)
+        self.assertEqual(len(mine), 3)
+        self.assertEqual(len(mine.mail_message_id), 3)
+        self.assertEqual(
+            sorted(mine.mail_message_id.mapped("res_id")), sorted(self.invoices.ids)
+        )
+        self.assertEqual(mine.mapped("email_sent"), [True, True, True])
+
+    def test_pause_offers_go_one_per_subscription(self):
+        """Each subscription has its own pause link: the offers of one
+        customer's three subscriptions are three emails."""
+        self.template_monthly.dunning_allow_pause = True
+        history = self._dun_days("2026-01-06", "2026-01-30")
+        offers = history.filtered(
+            lambda h: h.partner_id == self.customer and h.action == "pause"
+        )
+        self.assertEqual(len(offers), 3)
+        self.assertEqual(set(offers.mapped("date")), {date(2026, 1, 30)})
+        self.assertEqual(len(offers.mail_message_id), 3)
+        for offer in offers:
+            self.assertEqual(offer.mail_message_id.res_id, offer.move_id.id)
+            self.assertIn(offer._get_pause_url(), offer.mail_message_id.body)
+        # The other steps still went as one letter each.
+        others = history.filtered(
+            lambda h: h.partner_id == self.customer and h.action != "pause"
+        )
+        self.assertEqual(len(others.mail_message_id), 4)
