@@ -5,6 +5,7 @@ from . import recurring_dunning_penalty
 from . import recurring_dunning_run
 from . import recurring_dunning_report
 from . import account_move
+from . import account_move_line
 from . import res_company
 from . import sale_order
 from . import sale_order_template

@@ -36,18 +36,7 @@ class TestDunningReport(RecurringDunningCommon):
         _subscription, paid = self._manual_invoice()
         _subscription, credited = self._manual_invoice()
         self._pay(paid, "2026-01-10")
-        with freeze_time("2026-01-10"):
-            reversal = (
-                self.env["account.move.reversal"]
-                .with_context(active_model="account.move", active_ids=credited.ids)
-                .create({"journal_id": credited.journal_id.id, "date": "2026-01-10"})
-            )
-            reversal.refund_moves()
-            credit_note = self.env["account.move"].search(
-                [("reversed_entry_id", "=", credited.id)]
-            )
-            credit_note.action_post()
-        self.env.invalidate_all()
+        self._credit(credited, "2026-01-10")
         self.assertEqual(credited.payment_state, "reversed")
         self.assertRecordValues(
             credited, [{"dunning_state": "cancelled", "dunning_recovered_date": False}]
@@ -85,6 +74,41 @@ class TestDunningReport(RecurringDunningCommon):
                 }
             ],
         )
+
+    def _credit(self, invoice, day):
+        with freeze_time(day):
+            reversal = (
+                self.env["account.move.reversal"]
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create({"journal_id": invoice.journal_id.id, "date": day})
+            )
+            reversal.refund_moves()
+            credit_note = self.env["account.move"].search(
+                [("reversed_entry_id", "=", invoice.id)]
+            )
+            # Posted, the credit note settles the invoice it reverses.
+            credit_note.action_post()
+        self.env.invalidate_all()
+
+    def test_credit_note_lifts_the_suspension(self):
+        subscription = self._create_subscription("2026-01-05")
+        invoice = self._invoice(subscription)
+        self._dun_days("2026-01-06", "2026-01-25")
+        self.assertEqual(subscription.subscription_state, "suspended")
+        self._credit(invoice, "2026-01-26")
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertEqual(invoice.dunning_state, "cancelled")
+        self.assertRecordValues(
+            subscription,
+            [
+                {
+                    "subscription_state": "active",
+                    "service_access": True,
+                    "dunning_suspended_since": False,
+                }
+            ],
+        )
+        self.assertFalse(self._dun_days("2026-01-26", "2026-03-10"))
 
     def test_transfer_registered_by_the_accountant_recovers_no_step(self):
         _subscription, invoice = self._manual_invoice()
