@@ -4,7 +4,7 @@
     "name": "Recurring Billing Dunning",
     "summary": "Dunning policies for unpaid subscription invoices: payment "
     "retries, reminders, suspension, pause offer, formal notice",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "development_status": "Alpha",
     "category": "Accounting/Accounting",
     "website": "https://github.com/recurring-billing/recurring-billing",
@@ -24,6 +24,7 @@
         "views/recurring_dunning_report_views.xml",
         "views/account_move_views.xml",
         "views/sale_order_views.xml",
+        "views/recurring_kpi_dashboard_views.xml",
         "views/dunning_pause_templates.xml",
         "views/menus.xml",
     ],

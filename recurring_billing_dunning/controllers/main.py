@@ -38,19 +38,18 @@ class DunningController(http.Controller):
             "done": False,
             "error": False,
         }
-        if request.httprequest.method == "POST":
-            if subscription.subscription_state == "paused":
-                values["done"] = True
-            elif subscription._dunning_can_pause():
-                subscription.with_company(
-                    subscription.company_id
-                )._dunning_accept_pause()
-                history.note = request.env._("Pause accepted by the customer.")
-                values["done"] = True
-            else:
-                values["error"] = True
-        elif subscription.subscription_state == "paused":
+        if (
+            subscription.subscription_state == "paused"
+            and history.move_id.dunning_state == "paused"
+        ):
             values["done"] = True
-        elif not subscription._dunning_can_pause():
+        elif not history._is_pause_offer_open():
             values["error"] = True
+        elif request.httprequest.method == "POST":
+            # The customer's choice, signed by the link: run as the back
+            # office would (a postpaid period's served part is invoiced and
+            # posted).
+            subscription._portal_as_company()._dunning_accept_pause()
+            history.note = request.env._("Pause accepted by the customer.")
+            values["done"] = True
         return request.render("recurring_billing_dunning.dunning_pause_page", values)

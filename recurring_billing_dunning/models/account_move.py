@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
 from odoo.addons.recurring_billing.tools.mail import post_template_message
 
@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 DUNNING_STATES = [
     ("running", "In Dunning"),
     ("recovered", "Recovered"),
+    ("cancelled", "Cancelled: Credit Note"),
     ("paused", "Paused by the Customer"),
     ("closed", "Lost: Subscription Closed"),
 ]
@@ -101,11 +102,17 @@ class AccountMove(models.Model):
     # COMPUTE METHODS
     # ------------------------------------------------------------
 
-    @api.depends("payment_state")
+    @api.depends("payment_state", "state")
     def _compute_dunning_state(self):
-        """The dunning stops at once when the invoice is paid, by any means."""
+        """The dunning stops at once when the invoice is paid, by any means,
+        or cancelled (a credit note, a cancellation): not a recovery."""
         for move in self:
-            if move.dunning_state == "running" and move.payment_state in PAID_STATES:
+            if move.dunning_state == "running" and move._dunning_is_cancelled():
+                move.dunning_state = "cancelled"
+                move.dunning_recovered_date = False
+            elif move.dunning_state == "running" and (
+                move.payment_state in PAID_STATES
+            ):
                 move.dunning_state = "recovered"
                 move.dunning_recovered_date = move.company_id._get_today()
             else:
@@ -151,6 +158,12 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # BUSINESS METHODS: START AND PROGRESS
     # ------------------------------------------------------------
+
+    def _dunning_is_cancelled(self):
+        """Whether the invoice was cancelled or settled by a credit note
+        rather than paid."""
+        self.ensure_one()
+        return self.state == "cancel" or self.payment_state == "reversed"
 
     def _dunning_is_paid(self):
         """Whether the invoice is paid, as the database says now."""
@@ -247,38 +260,109 @@ class AccountMove(models.Model):
         )
 
     def _dunning_take_step(self):
-        """Take the next step of this invoice's policy, once: the database
-        refuses a second line of history for the same invoice and step.
+        """Take the next step of these invoices, each once: the database
+        refuses a second line of history for the same invoice and step. The
+        invoices of one customer at one step go out as one letter: one email
+        (and one formal notice) listing them, posted on the oldest.
 
-        :return: the history line, or an empty recordset when there was
+        :return: the history lines, or an empty recordset when there was
             nothing (more) to do
+        """
+        History = self.env["recurring.dunning.history"].sudo()
+        histories = History
+        letters = {}
+        for move in self.sorted(lambda move: (move.invoice_date_due, move.id)):
+            history, letter = move._dunning_take_one_step()
+            histories |= history
+            if letter:
+                # A pause is offered per subscription, with its own link.
+                key = (
+                    move.commercial_partner_id,
+                    history.step_id,
+                    letter["template"],
+                    move.subscription_id if history.action == "pause" else None,
+                )
+                letters.setdefault(key, []).append((move, history, letter))
+        for (_partner, step, template, _pause), group in letters.items():
+            notice = group[0][2].get("notice")
+            if template and not notice and not template._dunning_lists_invoices():
+                # A template edited before the letters listed their invoices:
+                # one email per invoice, as it was made for.
+                for item in group:
+                    self._dunning_send_letter(step, template, [item])
+                continue
+            self._dunning_send_letter(step, template, group)
+        return histories
+
+    def _dunning_send_letter(self, step, template, items):
+        """Send the letter of ``items`` (invoice, history line, letter), all
+        of one customer at ``step``: one email posted on the first invoice
+        and listing the others, and its values written on every line."""
+        moves = self.browse([move.id for move, _history, _letter in items])
+        first, _history, letter = items[0]
+        if letter.get("notice"):
+            vals = self.env[
+                "report.recurring_billing_dunning.report_formal_notice"
+            ]._send(first, step, moves)
+        else:
+            vals = first._dunning_send_mail(
+                template,
+                dunning_move_ids=tuple(moves.ids),
+                **letter.get("context", {}),
+            )
+        for _move, history, _letter in items:
+            history.write(vals)
+
+    def _dunning_take_one_step(self):
+        """Take the next step of this invoice, but for its letter.
+
+        :return: the history line (or an empty recordset) and the letter to
+            send, as ``_dunning_prepare_letter`` gives it, or ``None``
         """
         self.ensure_one()
         History = self.env["recurring.dunning.history"].sudo()
         today = self.company_id._get_today()
         step = self.dunning_next_step_id
-        if self._dunning_is_paid():
-            self._dunning_stop("recovered")
-            return History
+        if self._dunning_is_paid() or self.state == "cancel":
+            self._dunning_stop(
+                "cancelled" if self._dunning_is_cancelled() else "recovered"
+            )
+            return History, None
         if self.dunning_state != "running" or not step:
             self._dunning_write({"dunning_next_date": False})
-            return History
-        if step.action == "retry" and self._dunning_payment_under_way():
-            # A debit or payment is under way: never retry on top of it.
+            return History, None
+        if step.action in ("retry", "notice") and self._dunning_payment_under_way():
+            # A debit or payment is under way: never retry on top of it, nor
+            # give formal notice to pay what is being paid.
             self._dunning_write({"dunning_next_date": today + timedelta(days=1)})
-            return History
+            return History, None
         history = self._dunning_insert_history(step, today)
         if not history:
             self._dunning_plan_next_step()
-            return History
+            return History, None
         handler = getattr(self, f"_dunning_step_{step.action}")
         vals = handler(step, history) or {}
+        letter = vals.pop("letter", None)
         history.write(dict({"outcome": "done"}, **vals))
         vals = {"dunning_last_step_id": step.id}
         if self.dunning_state == "running":
             vals.update(self._dunning_get_next_step_vals())
         self._dunning_write(vals)
-        return history
+        return history, letter
+
+    def _dunning_prepare_letter(self, mail_template, notice=False, **context):
+        """The letter a step sends: ``mail_template`` with ``context`` (the
+        first invoice's, for a letter about several), and for a formal notice
+        the notice's PDF. Sent by ``_dunning_take_step``, once per customer
+        and step.
+
+        :return: the history values carrying it
+        """
+        if not mail_template and not notice:
+            return {}
+        return {
+            "letter": {"template": mail_template, "notice": notice, "context": context}
+        }
 
     def _dunning_insert_history(self, step, today):
         """Insert the history line of ``step``, or nothing if it exists (taken
@@ -341,38 +425,35 @@ class AccountMove(models.Model):
                 "Not retried: the bank refused the payment method or asks the "
                 "customer to act."
             )
-        if reason:
-            # The customer must act: a retry that would have told them of its
-            # failure tells them what to do instead.
-            vals = {"outcome": "skipped", "note": reason}
-            if not step.silent:
-                vals.update(self._dunning_send_mail(step.mail_template_id))
-            return vals
-        if self._recurring_is_sepa():
+        if not reason and self._recurring_is_sepa():
             retries = self.dunning_history_ids.filtered(
                 lambda h: h.action == "retry"
                 and h.outcome not in ("skipped", "running")
             )
             if len(retries) >= self.dunning_policy_id.sepa_max_retries:
-                return {
-                    "outcome": "skipped",
-                    "note": self.env._(
-                        "Not retried: a SEPA debit is retried at most %(count)s "
-                        "time(s) under this policy.",
-                        count=self.dunning_policy_id.sepa_max_retries,
-                    ),
-                }
-        tx = self.with_context(
-            recurring_dunning_history_id=history.id
-        )._recurring_charge()
-        if not tx:
-            return {"outcome": "skipped", "note": self.recurring_charge_message}
-        history.invalidate_recordset()
-        # The outcome was recorded by _recurring_record_charge_outcome when
-        # the provider answered at once; otherwise it is pending.
-        if history.outcome == "running":
-            return {"outcome": "pending", "transaction_id": tx.id}
-        return {"outcome": history.outcome, "transaction_id": tx.id}
+                reason = self.env._(
+                    "Not retried: a SEPA debit is retried at most %(count)s "
+                    "time(s) under this policy.",
+                    count=self.dunning_policy_id.sepa_max_retries,
+                )
+        if not reason:
+            tx = self.with_context(
+                recurring_dunning_history_id=history.id
+            )._recurring_charge()
+            if tx:
+                history.invalidate_recordset()
+                # The outcome was recorded by _recurring_record_charge_outcome
+                # when the provider answered at once; otherwise it is pending.
+                if history.outcome == "running":
+                    return {"outcome": "pending", "transaction_id": tx.id}
+                return {"outcome": history.outcome, "transaction_id": tx.id}
+            reason = self.recurring_charge_message
+        # The retry cannot run: its email (the reminder the customer would
+        # have had had it failed) still goes out, unless the retry is silent.
+        vals = {"outcome": "skipped", "note": reason}
+        if not step.silent:
+            vals.update(self._dunning_prepare_letter(step.mail_template_id))
+        return vals
 
     def _dunning_record_retry_outcome(self, history, tx):
         """The answer of the provider to a retry: paid, failed (then the
@@ -385,7 +466,11 @@ class AccountMove(models.Model):
             vals["outcome"] = "failed"
             vals["note"] = tx.state_message
             step = history.step_id
-            if not step.silent and step.mail_template_id and not history.email_sent:
+            if (
+                not step.silent
+                and step.mail_template_id
+                and not history.mail_message_id
+            ):
                 vals.update(self._dunning_send_mail(step.mail_template_id))
         else:
             vals["outcome"] = "pending"
@@ -394,7 +479,7 @@ class AccountMove(models.Model):
     def _dunning_step_email(self, step, history):
         if not step.mail_template_id:
             return {"outcome": "skipped", "note": self.env._("No email template.")}
-        return self._dunning_send_mail(step.mail_template_id)
+        return self._dunning_prepare_letter(step.mail_template_id)
 
     def _dunning_step_suspend(self, step, history):
         subscription = self.subscription_id.sudo()
@@ -407,7 +492,7 @@ class AccountMove(models.Model):
                 ),
             }
         subscription._dunning_suspend()
-        return self._dunning_send_mail(step.mail_template_id)
+        return self._dunning_prepare_letter(step.mail_template_id)
 
     def _dunning_step_pause(self, step, history):
         subscription = self.subscription_id.sudo()
@@ -416,21 +501,19 @@ class AccountMove(models.Model):
                 "outcome": "skipped",
                 "note": self.env._("The subscription cannot be paused."),
             }
-        return self._dunning_send_mail(
+        return self._dunning_prepare_letter(
             step.mail_template_id, dunning_history_id=history.id
         )
 
     def _dunning_step_notice(self, step, history):
-        return self.env["report.recurring_billing_dunning.report_formal_notice"]._send(
-            self, step
-        )
+        return self._dunning_prepare_letter(step.mail_template_id, notice=True)
 
     def _dunning_step_close(self, step, history):
         subscription = self.subscription_id.sudo()
         if subscription.subscription_state in ("closed", False, "draft"):
             return {"outcome": "skipped", "note": self.env._("Already closed.")}
         subscription._dunning_close()
-        vals = self._dunning_send_mail(step.mail_template_id)
+        vals = self._dunning_prepare_letter(step.mail_template_id)
         running = subscription.subscription_invoice_ids.filtered(
             lambda move: move.dunning_state == "running"
         )
@@ -457,11 +540,31 @@ class AccountMove(models.Model):
             context=context,
             attachment_ids=attachment_ids or [],
         )
+        if not self._dunning_has_email_address(message):
+            return {
+                "email_sent": False,
+                "email_missing": True,
+                "mail_message_id": message.id,
+            }
         return {"email_sent": True, "mail_message_id": message.id}
+
+    def _dunning_has_email_address(self, message):
+        """Whether the message posted for the customer reaches an email
+        address: a recipient without one gets nothing."""
+        recipients = message.partner_ids or self.partner_id
+        return any(email_normalize(partner.email) for partner in recipients)
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: LINKS FOR THE EMAILS
     # ------------------------------------------------------------
+
+    def _dunning_get_letter_invoices(self):
+        """The invoices the letter about this invoice is about: itself, and
+        the customer's other invoices at the same step the same day."""
+        self.ensure_one()
+        ids = self.env.context.get("dunning_move_ids")
+        moves = self.browse(ids) if ids else self
+        return moves.sorted(lambda move: (move.invoice_date_due, move.id))
 
     def _dunning_needs_new_method(self):
         self.ensure_one()

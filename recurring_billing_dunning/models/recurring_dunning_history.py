@@ -1,5 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
 from odoo import fields, models
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
@@ -56,7 +58,15 @@ class RecurringDunningHistory(models.Model):
     date = fields.Date(required=True, readonly=True)
     outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
     note = fields.Text(readonly=True)
-    email_sent = fields.Boolean(readonly=True)
+    email_sent = fields.Boolean(
+        readonly=True, help="The step's email went to the customer's address."
+    )
+    email_missing = fields.Boolean(
+        string="No Email Address",
+        readonly=True,
+        help="The step had an email for the customer, who has no email address: "
+        "the message is in the invoice's chatter, to send by other means.",
+    )
     mail_message_id = fields.Many2one(
         "mail.message", string="Email", readonly=True, ondelete="set null"
     )
@@ -93,6 +103,19 @@ class RecurringDunningHistory(models.Model):
     def _check_pause_token(self, token):
         self.ensure_one()
         return bool(token) and consteq(token, self._get_pause_token())
+
+    def _is_pause_offer_open(self):
+        """Whether the pause offered by this line can still be taken: while
+        the invoice is in dunning, within the days the policy gives, on a
+        subscription that can be paused."""
+        self.ensure_one()
+        move = self.move_id
+        last_day = self.date + timedelta(days=self.policy_id.pause_link_days)
+        return bool(
+            move.dunning_state == "running"
+            and move.company_id._get_today() <= last_day
+            and self.subscription_id._dunning_can_pause()
+        )
 
     def _get_pause_url(self):
         """The one-click link of a pause offer: public, signed for this line

@@ -60,6 +60,12 @@ class RecurringDunningPolicy(models.Model):
         "SEPA Direct Debit (1 or 2): the later ones are skipped. A retry never "
         "starts while a debit is pending.",
     )
+    pause_link_days = fields.Integer(
+        string="Pause Link Validity (Days)",
+        default=14,
+        help="The pause offered by email can be taken for this many days after "
+        "the email, and only while the invoice is in dunning.",
+    )
     reminder_before_suspension = fields.Boolean(
         string="Remind Before Suspending",
         default=True,

@@ -34,30 +34,39 @@ class RecurringDunningReport(models.Model):
         string="Recovery Rate (%)",
         readonly=True,
         aggregator="avg",
-        help="Share of the invoices in dunning that were paid.",
+        help="Share of the invoices in dunning that were paid (the invoices "
+        "cancelled by a credit note are left out).",
     )
     recovered_step_id = fields.Many2one(
         "recurring.dunning.step",
         string="Recovered After Step",
         readonly=True,
-        help="The last step taken before the invoice was paid (empty: paid "
-        "before the first step).",
+        help="The retry whose debit paid the invoice, or the last step whose "
+        "email came before the customer paid online. Empty when the payment "
+        "was registered by hand (a transfer, a cheque) or came before any "
+        "email.",
     )
     recovered_attempt = fields.Integer(
         string="Recovered at Retry",
         readonly=True,
         aggregator="avg",
-        help="How many retries were made when the invoice was paid.",
+        help="The number of the retry whose debit paid the invoice (empty "
+        "when no retry paid it).",
     )
     days_to_recover = fields.Integer(readonly=True, aggregator="avg")
     invoice_count = fields.Integer(string="Invoices", readonly=True)
     lost_count = fields.Integer(
         string="Lost Subscriptions",
         readonly=True,
-        help="Invoices whose subscription was closed for non-payment.",
+        help="Subscriptions closed for non-payment (counted once, whatever "
+        "the number of their invoices).",
     )
 
     def _query(self):
+        # The step that recovered: the retry whose debit paid, or else, when
+        # the customer paid online (a transaction of the invoice that no
+        # retry made), the last step whose email went before the payment; a
+        # payment registered by the accountant is put down to no step.
         return SQL(
             """
             SELECT m.id AS id,
@@ -79,22 +88,53 @@ class RecurringDunningReport(models.Model):
                             1), 2)
                         ELSE 0 END AS recovered_amount,
                    CASE WHEN m.dunning_state = 'recovered' THEN 100.0
+                        WHEN m.dunning_state = 'cancelled' THEN NULL
                         ELSE 0.0 END AS recovery_rate,
-                   CASE WHEN m.dunning_state = 'recovered'
-                        THEN m.dunning_last_step_id END AS recovered_step_id,
-                   CASE WHEN m.dunning_state = 'recovered'
+                   COALESCE(paid_retry.step_id, mailed.step_id)
+                       AS recovered_step_id,
+                   CASE WHEN paid_retry.id IS NOT NULL
                         THEN (SELECT COUNT(*) FROM recurring_dunning_history h
                                WHERE h.move_id = m.id AND h.action = 'retry'
-                                 AND h.outcome IN ('paid', 'failed', 'pending'))
+                                 AND h.outcome IN ('paid', 'failed', 'pending')
+                                 AND h.id <= paid_retry.id)
                         END AS recovered_attempt,
                    CASE WHEN m.dunning_state = 'recovered'
                         THEN m.dunning_recovered_date - m.dunning_start_date
                         END AS days_to_recover,
                    1 AS invoice_count,
-                   CASE WHEN m.dunning_state = 'closed' THEN 1 ELSE 0 END
-                       AS lost_count
+                   CASE WHEN m.dunning_state = 'closed'
+                         AND ROW_NUMBER() OVER (
+                             PARTITION BY COALESCE(m.subscription_id, -m.id),
+                                          m.dunning_state
+                             ORDER BY m.id) = 1
+                        THEN 1 ELSE 0 END AS lost_count
               FROM account_move m
               JOIN res_company c ON c.id = m.company_id
+              LEFT JOIN LATERAL (
+                   SELECT h.id, h.step_id
+                     FROM recurring_dunning_history h
+                    WHERE h.move_id = m.id AND h.action = 'retry'
+                      AND h.outcome = 'paid'
+                    ORDER BY h.id DESC
+                    LIMIT 1
+              ) paid_retry ON m.dunning_state = 'recovered'
+              LEFT JOIN LATERAL (
+                   SELECT h.step_id
+                     FROM recurring_dunning_history h
+                    WHERE h.move_id = m.id AND h.email_sent
+                      AND h.date <= m.dunning_recovered_date
+                    ORDER BY h.date DESC, h.id DESC
+                    LIMIT 1
+              ) mailed ON m.dunning_state = 'recovered'
+                      AND paid_retry.id IS NULL
+                      AND EXISTS (
+                          SELECT 1
+                            FROM account_invoice_transaction_rel r
+                            JOIN payment_transaction t ON t.id = r.transaction_id
+                           WHERE r.invoice_id = m.id AND t.state = 'done'
+                             AND NOT EXISTS (
+                                 SELECT 1 FROM recurring_dunning_history rh
+                                  WHERE rh.transaction_id = t.id))
              WHERE m.dunning_policy_id IS NOT NULL
             """
         )

@@ -87,6 +87,38 @@ class RecurringDunningRun(models.AbstractModel):
         return done
 
     @api.model
+    def _process_letters(self, invoices):
+        """Take the due step of ``invoices`` by customer and step, so that
+        each customer gets one letter per step (``_dunning_take_step``); when
+        a group fails, its invoices are taken one by one, so that the failure
+        is recorded on the invoice that caused it."""
+        done = 0
+        groups = invoices.grouped(
+            lambda move: (
+                move.company_id,
+                move.commercial_partner_id,
+                move.dunning_next_step_id,
+            )
+        )
+        for (company, _partner, _step), moves in groups.items():
+            if len(moves) == 1:
+                done += self._process(moves, "_dunning_take_step")
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    moves.with_company(company)._dunning_take_step()
+                done += len(moves)
+            except CONTENTION_ERRORS:
+                raise
+            except Exception:  # noqa: BLE001 - retried one by one
+                _logger.exception(
+                    "Dunning of invoices %s failed, retried one by one", moves.ids
+                )
+                moves.invalidate_recordset()
+                done += self._process(moves, "_dunning_take_step")
+        return done
+
+    @api.model
     def _cron_dunning(self, batch_size=200):
         """One batch per call: the framework commits and calls again while
         work remains (``_notify_progress``)."""
@@ -96,12 +128,29 @@ class RecurringDunningRun(models.AbstractModel):
         )
         done = self._process(to_start, "_dunning_start_from_due_date")
         if batch_size > done:
-            due = self._lock_batch(
-                self._get_invoices_due_domain(),
-                batch_size - done,
-                "dunning_next_date, id",
-            )
-            done += self._process(due, "_dunning_take_step")
+            domain = self._get_invoices_due_domain()
+            due = self._lock_batch(domain, batch_size - done, "dunning_next_date, id")
+            if due:
+                # The customers' other invoices due, so that their letter
+                # lists them all.
+                due |= self._lock_batch(
+                    expression.AND(
+                        [
+                            domain,
+                            [
+                                (
+                                    "commercial_partner_id",
+                                    "in",
+                                    due.commercial_partner_id.ids,
+                                ),
+                                ("id", "not in", due.ids),
+                            ],
+                        ]
+                    ),
+                    None,
+                    "dunning_next_date, id",
+                )
+            done += self._process_letters(due)
         remaining = Move.search_count(
             self._get_invoices_to_start_domain()
         ) + Move.search_count(self._get_invoices_due_domain())

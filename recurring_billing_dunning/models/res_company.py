@@ -30,6 +30,16 @@ class ResCompany(models.Model):
         "semester by decree). Penalties are at least three times this rate.",
     )
 
+    dunning_consumer_interest_rate = fields.Float(
+        string="Legal Interest Rate for Individuals (%)",
+        default=7.21,
+        digits=(16, 4),
+        help="The legal interest rate of the semester for individuals (France: "
+        "published each semester by decree; 7.21 % for the second half of "
+        "2025). The late-payment interest of a consumer (a customer who is "
+        "not a business) runs at this rate, with no recovery indemnity.",
+    )
+
     # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------
@@ -44,10 +54,14 @@ class ResCompany(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _dunning_get_penalty_rate(self):
-        """The yearly penalty rate applied, in percent: the company's, never
-        below three times the legal interest rate."""
+    def _dunning_get_penalty_rate(self, business=True):
+        """The yearly penalty rate applied, in percent: for a business, the
+        company's, never below three times the legal interest rate (French
+        Commercial Code, art. L441-10); for a consumer, the legal interest
+        rate for individuals."""
         self.ensure_one()
+        if not business:
+            return self.dunning_consumer_interest_rate
         return max(self.dunning_penalty_rate, 3 * self.dunning_legal_interest_rate)
 
     def _dunning_create_default_policies(self):

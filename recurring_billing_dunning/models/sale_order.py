@@ -1,6 +1,9 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 # States in which the subscriber has access to the service.
 ACCESS_STATES = ("trial", "active", "to_close")
@@ -114,6 +117,36 @@ class SaleOrder(models.Model):
         super()._recurring_payment_failed(invoice, transaction, reason)
 
     # ------------------------------------------------------------
+    # ACTION METHODS
+    # ------------------------------------------------------------
+
+    def action_subscription_resume(self):
+        """The invoices paused with the subscription are chased again, their
+        steps pushed back by the days paused."""
+        paused_since = {order.id: order.paused_since for order in self}
+        res = super().action_subscription_resume()
+        for order in self:
+            order._dunning_resume_paused_invoices(paused_since[order.id])
+        return res
+
+    def action_subscription_cancel_at_period_end(self):
+        """A subscription suspended for non-payment may be cancelled too (the
+        consumer's right to cancel does not depend on the debt): it closes
+        today (``_closes_at_once_on_cancel``), as it gives no service any
+        more; its overdue invoices remain due and their dunning goes on."""
+        suspended = self.filtered(lambda o: o.subscription_state == "suspended")
+        res = super().action_subscription_cancel_at_period_end()
+        for order in suspended:
+            order.message_post(
+                body=self.env._(
+                    "Cancelled on %(date)s while suspended for non-payment: "
+                    "closed at once; the overdue invoices remain due.",
+                    date=format_date(self.env, order.company_id._get_today()),
+                )
+            )
+        return res
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
@@ -190,6 +223,34 @@ class SaleOrder(models.Model):
             )._dunning_stop("paused")
             order.message_post(
                 body=self.env._("Paused by the customer from the dunning email.")
+            )
+
+    def _dunning_resume_paused_invoices(self, paused_since):
+        """Chase again the invoices whose dunning the pause stopped: from
+        today, their next steps as many days later as the pause lasted."""
+        self.ensure_one()
+        today = self.company_id._get_today()
+        shift = today - paused_since if paused_since else timedelta()
+        moves = self.sudo().subscription_invoice_ids.filtered(
+            lambda move: move.dunning_state == "paused"
+        )
+        for move in moves:
+            if move._dunning_is_paid():
+                move._dunning_stop("recovered")
+                continue
+            start_date = move.dunning_start_date + shift
+            move._dunning_write(
+                dict(
+                    {"dunning_state": "running", "dunning_start_date": start_date},
+                    **move._dunning_get_next_step_vals(start_date=start_date),
+                )
+            )
+            move._message_log(
+                body=self.env._(
+                    "Dunning resumed with the subscription: its next steps "
+                    "come %(days)s day(s) later.",
+                    days=shift.days,
+                )
             )
 
     def _dunning_close(self):

@@ -6,3 +6,5 @@ from . import test_dunning_concurrency
 from . import test_dunning_pause
 from . import test_dunning_skipped_charge
 from . import test_dunning_states
+from . import test_dunning_letters
+from . import test_dunning_report

@@ -140,6 +140,41 @@ class TestDunningAutomaticPayment(RecurringDunningCommon):
         self.assertEqual(set(retries.mapped("outcome")), {"skipped"})
         self.assertEqual(len(invoice.recurring_charge_ids), 2)
 
+    def _sepa_token(self):
+        sepa = self.env.ref("payment.payment_method_sepa_direct_debit")
+        self.provider.payment_method_ids = [Command.link(sepa.id)]
+        sepa.write({"active": True})
+        return self._create_token(payment_method_id=sepa.id, payment_details="3000")
+
+    def test_sepa_customer_gets_every_reminder_past_the_retry_limit(self):
+        """One SEPA retry under the default policy: the later retry steps
+        cannot debit, yet the friendly reminder (D+7) and the second notice
+        (D+14) reach the customer, each once, before the final notice."""
+        _subscription, invoice = self._failed_invoice(
+            token=self._sepa_token(), decline_code="insufficient_funds"
+        )
+        history = self._walk(
+            "2026-01-06", "2026-01-23", decline_code="insufficient_funds"
+        ).sorted("id")
+        self.assertEqual(
+            [(h.date, h.action, h.outcome, h.email_sent) for h in history],
+            [
+                (date(2026, 1, 6), "retry", "failed", False),
+                (date(2026, 1, 8), "retry", "skipped", False),
+                (date(2026, 1, 12), "retry", "skipped", True),
+                (date(2026, 1, 19), "retry", "skipped", True),
+                (date(2026, 1, 23), "email", "done", True),
+            ],
+        )
+        self.assertEqual(len(invoice.recurring_charge_ids), 2)
+        mails = self._dunning_mails(invoice)
+        self.assertEqual(len(mails), 3)
+        self.assertIn("payment reminder", mails[0].subject)
+        self.assertIn("second notice", mails[1].subject)
+        self.assertIn("final notice", mails[2].subject)
+        self.assertEqual(history.mail_message_id, mails)
+        self.assertEqual(mails.partner_ids, invoice.partner_id)
+
     def test_suspension_then_automatic_resumption(self):
         self.template_auto.dunning_allow_pause = False
         subscription, invoice = self._failed_invoice(decline_code="insufficient_funds")

@@ -132,6 +132,29 @@ class TestDunningManualPayment(RecurringDunningCommon):
         self.assertEqual(report.lost_count, 1)
         self.assertEqual(report.recovered_amount, 0.0)
 
+    def test_customer_without_email_address_is_flagged(self):
+        """No address: the reminders are in the chatter, the history says
+        they were not emailed, and the accountant finds them by the filter."""
+        self.customer.email = False
+        history = self._dun_days(self.day(1), self.day(12)).sorted("id")
+        self.assertEqual(
+            [
+                ((h.date - self.due).days, h.outcome, h.email_sent, h.email_missing)
+                for h in history
+            ],
+            [(3, "done", False, True), (10, "done", False, True)],
+        )
+        self.assertEqual(history.mail_message_id, self._dunning_mails(self.invoice))
+        flagged = self.env["recurring.dunning.history"].search(
+            [("email_missing", "=", True), ("move_id", "=", self.invoice.id)]
+        )
+        self.assertEqual(flagged, history)
+        self.customer.email = "compta@boulangerie-martin.example"
+        third = self._dun(self.day(17))
+        self.assertRecordValues(
+            third, [{"outcome": "done", "email_sent": True, "email_missing": False}]
+        )
+
     def test_billing_user_sees_the_history(self):
         self._dun(self.day(3))
         user = new_test_user(

@@ -1,16 +1,14 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
+
+from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import TEMPLATE, RecurringDunningCommon
-
-
-def cents(value):
-    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @tagged("post_install", "-at_install")
@@ -56,77 +54,153 @@ class TestFormalNotice(RecurringDunningCommon):
         subscription = self._create_subscription("2026-01-05")
         first = self._invoice(subscription)
         second = self._invoice(subscription, "2026-02-05")
+        self.assertEqual(first.invoice_date_due, date(2026, 1, 5))
+        self.assertEqual(second.invoice_date_due, date(2026, 2, 5))
+        self.assertEqual((first.amount_residual, second.amount_residual), (79.2, 79.2))
         return subscription, first, second
 
-    def _notice(self, first):
-        notice_day = first.invoice_date_due + timedelta(days=40)
-        self._dun_days(
-            first.invoice_date_due + timedelta(days=1), notice_day - timedelta(days=1)
-        )
-        history = self._dun(notice_day, force_report_rendering=True).filtered(
-            lambda h: h.action == "notice" and h.move_id == first
-        )
+    def _notice_of(self, invoice, day):
+        new = self._dun(day, force_report_rendering=True)
+        self.assertFalse(invoice.dunning_error)
+        history = new.filtered(lambda h: h.action == "notice" and h.move_id == invoice)
         self.assertEqual(len(history), 1)
-        return notice_day, history
+        self.assertEqual(len(history.mail_message_id.attachment_ids), 1)
+        return history, self.pdf_text(history.mail_message_id.attachment_ids.raw)
 
-    def _expected(self, invoices, notice_day):
-        rate = Decimal("12")
-        lines = []
-        for invoice in invoices:
-            days = (notice_day - invoice.invoice_date_due).days
-            residual = Decimal(str(invoice.amount_residual))
-            lines.append((days, residual, cents(residual * rate / 100 * days / 365)))
-        return lines
+    def _penalty_invoices(self):
+        return self.env["account.move"].search(
+            [
+                ("partner_id", "=", self.customer.id),
+                ("move_type", "=", "out_invoice"),
+                ("subscription_id", "=", False),
+            ],
+            order="id",
+        )
 
-    def test_business_notice_amounts_to_the_cent(self):
+    def test_business_notice_in_french_lists_noticed_invoices_once_invoiced(self):
+        """A French business: the notice and its email in French; the second
+        invoice, only reminded, is not on the first notice; at its own notice
+        both are listed, the first's penalties as invoiced then, and only the
+        second's are invoiced."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["recurring_billing_dunning"], ["fr_FR"]
+        )
+        self.customer.lang = "fr_FR"
         _subscription, first, second = self._two_overdue_invoices()
-        notice_day, history = self._notice(first)
+        self._dun_days("2026-01-06", "2026-02-13")
+        # 79.20 x 12 % x 40 / 365 = 1.04; 40.00 of indemnity.
+        history, text = self._notice_of(first, "2026-02-14")
         self.assertTrue(history.email_sent)
-        attachment = history.mail_message_id.attachment_ids
-        self.assertEqual(len(attachment), 1)
-        self.assertEqual(attachment.mimetype, "application/pdf")
-        text = self.pdf_text(attachment.raw)
-
-        lines = self._expected(first | second, notice_day)
-        self.assertEqual([line[0] for line in lines], [40, 9])
-        total_penalty = sum(line[2] for line in lines)
-        self.assertEqual(total_penalty, cents("1.04") + cents("0.23"))
-        for days, residual, penalty in lines:
-            self.assertIn(
-                f"{days} {residual:.2f}", text.replace("€", "").replace("  ", " ")
-            )
-            self.assertIn(f"{penalty:.2f}", text)
-        self.assertIn("40.00", text)  # the indemnity of each invoice
-        total = sum(line[1] for line in lines) + total_penalty + Decimal("80.00")
-        self.assertIn(f"{total:.2f}", text)
-        self.assertIn("12.00 %", text)
-        self.assertIn("recovery indemnity", text)
-        self.assertIn(first.name, text)
-        self.assertIn(second.name, text)
-
-        penalty_invoice = self.env["account.move"].search(
-            [("invoice_origin", "=", first.name), ("move_type", "=", "out_invoice")]
-        )
-        self.assertEqual(penalty_invoice.state, "posted")
-        self.assertFalse(penalty_invoice.subscription_id)
+        self.assertIn("Mise en demeure de payer", text)
+        self.assertIn("Malgré nos relances", text)
+        self.assertIn(f"{first.name} 05/01/2026 40 79,20 € 1,04 € 40,00 €", text)
+        self.assertNotIn(second.name, text)
+        self.assertIn("Total à payer 120,24 €", text)
+        self.assertIn("12,00 %", text)
+        self.assertIn("indemnité forfaitaire", text)
+        self.assertIn("mise en demeure", history.mail_message_id.subject)
         self.assertEqual(
-            penalty_invoice.amount_total, float(total_penalty + Decimal("80.00"))
+            history.note,
+            "Formal notice for 120.24\xa0€. Penalties invoiced: "
+            f"{self._penalty_invoices().name}.",
         )
-        self.assertFalse(penalty_invoice.invoice_line_ids.tax_ids)
+        first_penalties = self._penalty_invoices()
+        self.assertRecordValues(
+            first_penalties,
+            [{"state": "posted", "amount_total": 41.04, "invoice_origin": first.name}],
+        )
+        self.assertFalse(first_penalties.invoice_line_ids.tax_ids)
+        self.assertEqual(
+            first_penalties.invoice_line_ids.mapped("name"),
+            [
+                "Pénalités de retard au taux annuel de 12,00\xa0%",
+                "Indemnité forfaitaire pour frais de recouvrement (art. L441-10)",
+            ],
+        )
 
-    def test_consumer_notice_has_no_indemnity(self):
-        self.customer.write({"vat": False, "is_company": False})
+        self._dun_days("2026-02-15", "2026-03-16")
+        history, text = self._notice_of(second, "2026-03-17")
+        # The first, 71 days late, keeps the penalties of its notice.
+        self.assertIn(f"{first.name} 05/01/2026 71 79,20 € 1,04 € 40,00 €", text)
+        self.assertIn(f"{second.name} 05/02/2026 40 79,20 € 1,04 € 40,00 €", text)
+        self.assertIn("Total à payer 240,48 €", text)
+        penalty_invoices = self._penalty_invoices()
+        self.assertEqual(len(penalty_invoices), 2)
+        self.assertRecordValues(
+            penalty_invoices[1],
+            [{"amount_total": 41.04, "invoice_origin": second.name}],
+        )
+        self.assertRecordValues(
+            self.env["recurring.dunning.penalty"].search(
+                [("move_id", "in", (first | second).ids)], order="id"
+            ),
+            [
+                {
+                    "move_id": first.id,
+                    "penalty_move_id": penalty_invoices[0].id,
+                    "date": date(2026, 2, 14),
+                    "days": 40,
+                    "penalty": 1.04,
+                    "indemnity": 40.0,
+                },
+                {
+                    "move_id": second.id,
+                    "penalty_move_id": penalty_invoices[1].id,
+                    "date": date(2026, 3, 17),
+                    "days": 40,
+                    "penalty": 1.04,
+                    "indemnity": 40.0,
+                },
+            ],
+        )
+        # The database refuses penalties invoiced twice for an invoice.
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                self.env["recurring.dunning.penalty"].sudo().create(
+                    {"move_id": first.id, "date": date(2026, 3, 17)}
+                )
+
+    def test_invoice_with_a_payment_under_way_is_not_on_the_notice(self):
         _subscription, first, second = self._two_overdue_invoices()
-        notice_day, history = self._notice(first)
-        text = self.pdf_text(history.mail_message_id.attachment_ids.raw)
-        lines = self._expected(first | second, notice_day)
-        total = sum(line[1] + line[2] for line in lines)
-        self.assertIn(f"{total:.2f}", text)
+        self._dun_days("2026-01-06", "2026-03-16")
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.method_card.id,
+                "amount": 79.20,
+                "currency_id": first.currency_id.id,
+                "partner_id": self.customer.id,
+                "reference": "NOTICE-PENDING-1",
+                "invoice_ids": [Command.set(first.ids)],
+            }
+        )
+        tx._set_pending()
+        history, text = self._notice_of(second, "2026-03-17")
+        self.assertNotIn(first.name, text)
+        self.assertIn(f"{second.name} 02/05/2026 40 79.20 € 1.04 € 40.00 €", text)
+        self.assertIn("Total to pay 120.24 €", text)
+        self.assertEqual(
+            self._penalty_invoices().mapped("amount_total"), [41.04, 41.04]
+        )
+
+    def test_consumer_gets_the_legal_rate_for_individuals_and_no_indemnity(self):
+        """A consumer: 7.21 % (the legal rate for individuals, second half of
+        2025), not L441-10's business rate, and no 40.00 indemnity."""
+        self.customer.write({"vat": False, "is_company": False})
+        self.assertEqual(self.company.dunning_consumer_interest_rate, 7.21)
+        _subscription, first, _second = self._two_overdue_invoices()
+        self._dun_days("2026-01-06", "2026-02-13")
+        # 79.20 x 7.21 % x 40 / 365 = 0.63
+        _history, text = self._notice_of(first, "2026-02-14")
+        self.assertIn(f"{first.name} 01/05/2026 40 79.20 € 0.63 €", text)
+        self.assertIn("Total to pay 79.83 €", text)
+        self.assertIn("legal interest rate of 7.21 % a year", text)
         self.assertNotIn("indemnity", text)
         self.assertNotIn("40.00", text)
-        penalty_invoice = self.env["account.move"].search(
-            [("invoice_origin", "=", first.name), ("move_type", "=", "out_invoice")]
-        )
+        penalty_invoice = self._penalty_invoices()
+        self.assertRecordValues(penalty_invoice, [{"amount_total": 0.63}])
         self.assertEqual(
-            penalty_invoice.amount_total, float(sum(line[2] for line in lines))
+            penalty_invoice.invoice_line_ids.mapped("name"),
+            ["Late-payment interest at the legal rate of 7.21 % a year"],
         )
