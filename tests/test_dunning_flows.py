@@ -6,6 +6,7 @@ dunning policy, and recovered."""
 
 from datetime import date
 
+import requests
 from freezegun import freeze_time
 
 from odoo.tests import tagged
@@ -28,8 +29,11 @@ MUTED = (
 @tagged("post_install", "-at_install")
 class TestStripeDunningFlow(RecurringStripePaymentCommon):
     def _dun(self, day):
+        """The dunning job, then the charge job it wakes for its retries."""
         with freeze_time(day):
             while self.env["recurring.dunning.run"]._cron_dunning():
+                pass
+            while self.env["recurring.payment.charge"]._cron_charge_invoices():
                 pass
         self.env.invalidate_all()
 
@@ -97,3 +101,52 @@ class TestStripeDunningFlow(RecurringStripePaymentCommon):
         self.assertFalse(calls)
         self.assertEqual(len(invoice.recurring_charge_ids), 1)
         self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_retry_whose_answer_is_lost_is_asked_never_charged_again(self):
+        subscription = self._create_charged_subscription(token=self.card_token)
+        invoice = self._invoice(subscription)
+        with stripe_answers(self._declined(invoice)), mute_logger(*MUTED):
+            self._charge()
+
+        # The dunning job hands the retry to the charge job, which creates
+        # and commits the transaction before its request; the answer is lost.
+        with freeze_time("2026-01-06"):
+            while self.env["recurring.dunning.run"]._cron_dunning():
+                pass
+        retry = invoice.dunning_history_ids
+        self.assertEqual(retry.outcome, "running")
+        self.assertFalse(retry.transaction_id)
+        self.assertEqual(invoice.recurring_charge_state, "to_charge")
+        self.assertEqual(len(invoice.recurring_charge_ids), 1)
+
+        def timeout(endpoint):
+            raise requests.exceptions.ReadTimeout("Read timed out.")
+
+        with stripe_answers(timeout) as calls, mute_logger(*MUTED):
+            self._dun("2026-01-06")
+        self.assertEqual(len(calls), 1)
+        tx = retry.transaction_id
+        self.assertEqual(tx, invoice.recurring_charge_ids.sorted("id")[-1])
+        self.assertTrue(tx.recurring_outcome_unknown)
+        self.assertEqual(invoice.recurring_charge_state, "unknown")
+        self.assertEqual(retry.outcome, "running")
+
+        # The next retry does not charge while the outcome is unknown.
+        succeeded = bodies.payment_intent(invoice.name, AMOUNT)
+        with stripe_answers(succeeded) as calls, mute_logger(*MUTED):
+            self._dun("2026-01-08")
+        self.assertFalse([c for c in calls if c["method"] == "POST"])
+
+        # Stripe is asked: it had charged (Odoo gives the transaction's
+        # reference as the PaymentIntent's description).
+        charged = bodies.payment_intent(tx.reference, AMOUNT)
+        listed = {"object": "list", "data": [charged], "has_more": False}
+        with stripe_answers(listed) as calls, mute_logger(*MUTED):
+            with freeze_time("2026-01-08 12:00:00"):
+                self.env["recurring.payment.charge"]._cron_check_charges()
+        self.assertEqual([c["method"] for c in calls], ["GET"])
+        self.assertEqual(tx.state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.dunning_state, "recovered")
+        self.assertEqual(retry.outcome, "paid")
+        self.assertEqual(len(invoice.recurring_charge_ids), 2)

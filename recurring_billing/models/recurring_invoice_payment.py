@@ -286,6 +286,26 @@ class RecurringInvoicePayment(models.AbstractModel):
                 transactions |= tx
         return transactions
 
+    def _recurring_schedule_charge(self):
+        """Hand these invoices to the charge job for a new attempt today, each
+        on its own commit boundaries (see ``_recurring_charge``), and wake
+        the job: for callers inside a transaction of their own, such as the
+        dunning job's retry step."""
+        for move in self:
+            move._recurring_write_charge(
+                {
+                    "recurring_charge_state": "to_charge",
+                    "recurring_charge_date": move.company_id._get_today(),
+                    "recurring_charge_message": False,
+                }
+            )
+        cron = self.env.ref(
+            "recurring_billing.ir_cron_recurring_payment_charge",
+            raise_if_not_found=False,
+        )
+        if cron:
+            cron.sudo()._trigger()
+
     def _recurring_sort_out_charges(self):
         """Record what becomes of the invoices that are not to be charged now:
         pending when a charge is live, pre-notified when a SEPA debit was not

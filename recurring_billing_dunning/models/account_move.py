@@ -142,13 +142,23 @@ class AccountMove(models.Model):
         )._dunning_resume_if_paid()
         return res
 
+    def _recurring_create_charge_transaction(self):
+        """The charge of a retry step (handed to the charge job) is that
+        step's transaction."""
+        tx = super()._recurring_create_charge_transaction()
+        if tx and self.dunning_state:
+            step = self.sudo().dunning_history_ids.filtered(
+                lambda h: h.action == "retry"
+                and h.outcome == "running"
+                and not h.transaction_id
+            )[:1]
+            step.transaction_id = tx
+        return tx
+
     def _recurring_record_charge_outcome(self, tx):
         res = super()._recurring_record_charge_outcome(tx)
         history = self.env["recurring.dunning.history"].sudo()
-        history_id = self.env.context.get("recurring_dunning_history_id")
-        if history_id:
-            history = history.browse(history_id)
-        elif self.dunning_state:
+        if self.dunning_state:
             # Only an invoice in dunning, or that was, has retries.
             history = history.search([("transaction_id", "=", tx.id)], limit=1)
         if history and history.move_id == self:
@@ -403,7 +413,7 @@ class AccountMove(models.Model):
 
     def _dunning_payment_under_way(self):
         self.ensure_one()
-        return bool(
+        return self.recurring_charge_state == "to_charge" or bool(
             self.sudo().transaction_ids.filtered(
                 lambda tx: tx.state in ("draft", "pending", "authorized")
             )
@@ -437,17 +447,13 @@ class AccountMove(models.Model):
                     count=self.dunning_policy_id.sepa_max_retries,
                 )
         if not reason:
-            tx = self.with_context(
-                recurring_dunning_history_id=history.id
-            )._recurring_charge()
-            if tx:
-                history.invalidate_recordset()
-                # The outcome was recorded by _recurring_record_charge_outcome
-                # when the provider answered at once; otherwise it is pending.
-                if history.outcome == "running":
-                    return {"outcome": "pending", "transaction_id": tx.id}
-                return {"outcome": history.outcome, "transaction_id": tx.id}
-            reason = self.recurring_charge_message
+            reason = self._recurring_get_charge_blocker()
+        if not reason:
+            # The charge job sends it, on its own commit boundaries; the
+            # transaction it creates is tied to this step, whose outcome is
+            # recorded when the provider answers.
+            self._recurring_schedule_charge()
+            return {"outcome": "running"}
         # The retry cannot run: its email (the reminder the customer would
         # have had had it failed) still goes out, unless the retry is silent.
         vals = {"outcome": "skipped", "note": reason}

@@ -40,7 +40,8 @@ class RecurringDunningCommon(RecurringPaymentCommon):
     # ------------------------------------------------------------
 
     def _dun(self, day, batch_size=100, **context):
-        """Run the dunning job as if today were ``day``, to the end.
+        """Run the dunning job as if today were ``day``, to the end, then the
+        charge job it wakes for its retries.
 
         :return: the history lines created
         """
@@ -50,6 +51,10 @@ class RecurringDunningCommon(RecurringPaymentCommon):
             for _call in range(50):
                 run = self.env["recurring.dunning.run"].with_context(**context)
                 if not run._cron_dunning(batch_size):
+                    break
+            Charge = self.env["recurring.payment.charge"]
+            for _call in range(50):
+                if not Charge._cron_charge_invoices(batch_size):
                     break
         self.env.invalidate_all()
         return History.search([]) - before
