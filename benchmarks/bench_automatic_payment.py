@@ -1,30 +1,42 @@
 #!/usr/bin/env python3
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""Benchmark: automatic payment of N posted subscription invoices.
+"""Benchmark: automatic payment of N posted subscription invoices, beside
+Odoo's own offline payment of N invoices without our addons.
 
     python3 benchmarks/bench_automatic_payment.py --template DB --db NEW_DB
-        [--n 1000] [--batch-size 100] [--keep]
+        [--odoo-template ODOO_DB] [--n 1000] [--batch-size 100] [--keep]
 
---template is a database where recurring_billing_stripe is installed (e.g. the
-one `python3 tasks.py test` or `demo` made); it is copied to --db (dropped at
-the end unless --keep). In the copy, not timed: a Stripe provider in test
-mode, N customers each with a saved card, N subscriptions of a template
-charged automatically, and N posted invoices of 79.20 (one per subscription).
+--template is a database where recurring_billing_stripe is installed; it is
+copied to --db (dropped at the end unless --keep). In the copy, not timed: a
+Stripe provider in test mode, N customers each with a saved card, N
+subscriptions of a template charged automatically, and N posted invoices of
+79.20 (one per subscription).
 
 Timed: `recurring.payment.charge._cron_charge_invoices(batch_size)` called
 until nothing is left to charge, with a commit after each call (as the cron
-framework does). Each charge goes the whole offline path of Odoo's payment
-stack: `payment.transaction` (operation offline, token, invoice), reference,
-payment_stripe's PaymentIntent payload and idempotency key, the answer's
-processing, then Odoo's post-processing (account.payment posted and
-reconciled, invoice paid, "payment received" email queued). Only Stripe's
-network edge (`_stripe_make_request`) is replaced, by a PaymentIntent
-`succeeded` shaped as Stripe's API reference shows it.
+framework does). Each charge is committed on its own (lock the invoice,
+create its transaction, commit; send; record the outcome, commit) and goes
+the whole offline path of Odoo's payment stack: `payment.transaction`
+(operation offline, token, invoice), reference, payment_stripe's
+PaymentIntent payload and idempotency key, the answer's processing, then
+Odoo's post-processing (account.payment posted and reconciled, invoice paid,
+"payment received" email queued). Only Stripe's network edge
+(`_stripe_make_request`) is replaced, by a PaymentIntent `succeeded` shaped
+as Stripe's API reference shows it, answered at once.
 
-Printed: invoices charged per second and SQL queries per charge (the queries
-of the cursor during the timed section divided by N). Checked: N transactions
-done, N invoices paid, one transaction per invoice.
+--odoo-template is a database with the same Odoo modules and none of ours
+(sale_management, account_payment, payment_stripe, l10n_fr_account,
+account_edi_ubl_cii): in a copy of it, N customers with a saved card and N
+posted invoices of 79.20, then, timed, what Odoo does for an offline payment
+by token (`account.payment`'s way): for each invoice, one
+`payment.transaction` (offline, token, invoice), `_send_payment_request()`,
+`_post_process()` and a commit, in batches of --batch-size.
+
+Printed for each: charges per second, SQL queries per charge (the queries of
+the cursor during the timed section divided by N), each batch's time and the
+last batch's over the first; then our time over Odoo's. Checked: N
+transactions done, N invoices paid, one transaction per invoice.
 """
 
 import argparse
@@ -275,6 +287,112 @@ def setup(env, n):
     return invoices
 
 
+def setup_odoo(env, n):
+    """Customers, cards and posted invoices, without our addons (not timed)."""
+    from odoo import Command
+
+    company = env.company
+    journal = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    )
+    card = env.ref("payment.payment_method_card")
+    stripe = env["payment.provider"].search(
+        [("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1
+    )
+    stripe.write(
+        {
+            "state": "test",
+            "stripe_secret_key": "sk_test_bench",
+            "stripe_publishable_key": "pk_test_bench",
+            "stripe_webhook_secret": "whsec_bench",
+            "journal_id": journal.id,
+            "allow_tokenization": True,
+        }
+    )
+    card.write({"provider_ids": [Command.link(stripe.id)]})
+    card.active = True
+    product = env["product.product"].create(
+        {
+            "name": "Bench hosting",
+            "type": "service",
+            "list_price": 66.0,
+            "taxes_id": [Command.clear()],
+        }
+    )
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Bench customer {i:05d}", "email": f"c{i}@bench.example"}
+            for i in range(n)
+        ]
+    )
+    tokens = env["payment.token"].create(
+        [
+            {
+                "provider_id": stripe.id,
+                "payment_method_id": card.id,
+                "payment_details": "4242",
+                "partner_id": partner.id,
+                "provider_ref": f"cus_bench{partner.id}",
+                "stripe_payment_method": f"pm_bench{partner.id}",
+            }
+            for partner in partners
+        ]
+    )
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "currency_id": company.currency_id.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "quantity": 1,
+                            "price_unit": 79.20,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+            for partner in partners
+        ]
+    )
+    invoices.action_post()
+    return invoices, dict(zip(partners.ids, tokens, strict=True))
+
+
+def charge_like_odoo(env, invoices, tokens):
+    """What Odoo does for an offline payment by token of ``invoices``
+    (``account.payment._create_payment_transaction`` then the payment
+    request and the post-processing), one transaction at a time, each
+    committed as Odoo's ``_cron_post_process`` does."""
+    from odoo import Command
+
+    Transaction = env["payment.transaction"]
+    for invoice in invoices:
+        token = tokens[invoice.partner_id.id]
+        invoice_command = [Command.set(invoice.ids)]
+        tx = Transaction.create(
+            {
+                "provider_id": token.provider_id.id,
+                "payment_method_id": token.payment_method_id.id,
+                "reference": Transaction._compute_reference(
+                    token.provider_id.code, invoice_ids=invoice_command
+                ),
+                "amount": invoice.amount_residual,
+                "currency_id": invoice.currency_id.id,
+                "partner_id": invoice.partner_id.id,
+                "token_id": token.id,
+                "operation": "offline",
+                "invoice_ids": invoice_command,
+            }
+        )
+        tx._send_payment_request()
+        tx._post_process()
+        env.cr.commit()  # pylint: disable=invalid-commit
+
+
 def fake_stripe(provider, endpoint, payload=None, method="POST", **kwargs):
     """Stripe's answer to a confirmed off-session PaymentIntent: succeeded."""
     amount = payload["amount"]
@@ -305,14 +423,126 @@ def fake_stripe(provider, endpoint, payload=None, method="POST", **kwargs):
     }
 
 
+def print_batches(times):
+    """Each batch's time, and the last one's over the first."""
+    print("batch times (s): " + ", ".join(f"{t:.1f}" for t in times))
+    full = times[:-1] if len(times) > 1 and times[-1] < times[0] / 2 else times
+    if len(full) > 1:
+        print(f"last full batch / first: {full[-1] / full[0]:.2f}")
+
+
+def check_paid(env, invoices, n):
+    env.invalidate_all()
+    txs = env["payment.transaction"].search([("invoice_ids", "in", invoices.ids)])
+    paid = invoices.filtered(lambda m: m.payment_state in ("paid", "in_payment"))
+    assert len(txs) == n, len(txs)
+    assert set(txs.mapped("state")) == {"done"}, set(txs.mapped("state"))
+    assert len(paid) == n, len(paid)
+
+
+def run_ours(odoo, args, cr, StripeProvider):
+    """Our charge job over N subscription invoices.
+
+    :return: (seconds, SQL queries per charge)
+    """
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    started = time.perf_counter()
+    invoices = setup(env, args.n)
+    cr.commit()
+    print(f"setup: {args.n} posted invoices in {time.perf_counter() - started:.1f} s")
+    Charge = env["recurring.payment.charge"]
+    calls = 0
+    origins = SqlOrigins() if args.sql_origins else None
+    execute = odoo.sql_db.Cursor.execute
+
+    def counted_execute(cursor, query, params=None, log_exceptions=True):
+        if origins and cursor is cr:
+            origins.record(query)
+        return execute(cursor, query, params, log_exceptions)
+
+    times = []
+    with (
+        patch.object(StripeProvider, "_stripe_make_request", fake_stripe),
+        patch.object(odoo.sql_db.Cursor, "execute", counted_execute),
+    ):
+        queries_before = cr.sql_log_count
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        while True:
+            batch_started = time.perf_counter()
+            charged = Charge._cron_charge_invoices(batch_size=args.batch_size)
+            cr.commit()
+            calls += 1
+            if not charged:
+                break
+            times.append(time.perf_counter() - batch_started)
+        elapsed = time.perf_counter() - started
+        queries = cr.sql_log_count - queries_before
+        if profiler:
+            import pstats
+
+            profiler.disable()
+            stats = pstats.Stats(profiler)
+            if args.profile_file:
+                stats.dump_stats(args.profile_file)
+            stats.sort_stats("cumulative").print_stats(25)
+    check_paid(env, invoices, args.n)
+    print(f"ours: charged {args.n} invoices in {elapsed:.1f} s, {calls} cron calls")
+    print(f"ours: charges per second: {args.n / elapsed:.2f}")
+    print(f"ours: SQL queries per charge: {queries / args.n:.1f}")
+    print_batches(times)
+    if origins:
+        origins.report(args.n)
+    return elapsed, queries / args.n
+
+
+def run_odoo_only(odoo, args, cr, StripeProvider):
+    """Odoo's own offline payment by token of N invoices, without our addons.
+
+    :return: (seconds, SQL queries per charge)
+    """
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    started = time.perf_counter()
+    invoices, tokens = setup_odoo(env, args.n)
+    cr.commit()
+    print(f"setup: {args.n} posted invoices in {time.perf_counter() - started:.1f} s")
+    times = []
+    with patch.object(StripeProvider, "_stripe_make_request", fake_stripe):
+        queries_before = cr.sql_log_count
+        started = time.perf_counter()
+        for index in range(0, args.n, args.batch_size):
+            batch_started = time.perf_counter()
+            charge_like_odoo(env, invoices[index : index + args.batch_size], tokens)
+            times.append(time.perf_counter() - batch_started)
+        elapsed = time.perf_counter() - started
+        queries = cr.sql_log_count - queries_before
+    check_paid(env, invoices, args.n)
+    print(f"odoo: charged {args.n} invoices in {elapsed:.1f} s")
+    print(f"odoo: charges per second: {args.n / elapsed:.2f}")
+    print(f"odoo: SQL queries per charge: {queries / args.n:.1f}")
+    print_batches(times)
+    return elapsed, queries / args.n
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--template", required=True)
     parser.add_argument("--db", required=True)
+    parser.add_argument(
+        "--odoo-template",
+        help="a database with the same Odoo modules and none of ours: "
+        "Odoo's own offline payments are timed in a copy of it",
+    )
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 25")
+    parser.add_argument("--profile-file", help="with --profile: dump the stats there")
     parser.add_argument(
         "--sql-origins",
         action="store_true",
@@ -325,79 +555,33 @@ def main():
         "-U",
         os.environ.get("PGUSER", "root"),
     ]
+    odoo_db = f"{args.db}_odoo"
     subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=True)
     subprocess.run(["createdb", *pg, "-T", args.template, args.db], check=True)
+    if args.odoo_template:
+        subprocess.run(["dropdb", *pg, "--if-exists", odoo_db], check=True)
+        subprocess.run(["createdb", *pg, "-T", args.odoo_template, odoo_db], check=True)
     odoo = run_odoo(args)
     from odoo.addons.payment_stripe.models.payment_provider import (
         PaymentProvider as StripeProvider,
     )
 
-    registry = odoo.modules.registry.Registry(args.db)
+    print(f"os.cpu_count() = {os.cpu_count()} (shared machine: figures are noisy)")
     try:
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            started = time.perf_counter()
-            invoices = setup(env, args.n)
-            cr.commit()
-            setup_time = time.perf_counter() - started
-            print(f"setup: {args.n} posted invoices in {setup_time:.1f} s")
-            Charge = env["recurring.payment.charge"]
-            calls = 0
-            origins = SqlOrigins() if args.sql_origins else None
-            execute = odoo.sql_db.Cursor.execute
-
-            def counted_execute(cursor, query, params=None, log_exceptions=True):
-                if origins and cursor is cr:
-                    origins.record(query)
-                return execute(cursor, query, params, log_exceptions)
-
-            with (
-                patch.object(StripeProvider, "_stripe_make_request", fake_stripe),
-                patch.object(odoo.sql_db.Cursor, "execute", counted_execute),
-            ):
-                queries_before = cr.sql_log_count
-                profiler = None
-                if args.profile:
-                    import cProfile
-
-                    profiler = cProfile.Profile()
-                    profiler.enable()
-                started = time.perf_counter()
-                while True:
-                    charged = Charge._cron_charge_invoices(batch_size=args.batch_size)
-                    cr.commit()
-                    calls += 1
-                    if not charged:
-                        break
-                elapsed = time.perf_counter() - started
-                queries = cr.sql_log_count - queries_before
-                if profiler:
-                    import pstats
-
-                    profiler.disable()
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-            env.invalidate_all()
-            txs = env["payment.transaction"].search(
-                [("recurring_invoice_id", "in", invoices.ids)]
-            )
-            paid = invoices.filtered(
-                lambda m: m.payment_state in ("paid", "in_payment")
-            )
-            assert len(txs) == args.n, len(txs)
-            assert set(txs.mapped("state")) == {"done"}, set(txs.mapped("state"))
-            assert len(paid) == args.n, len(paid)
+        with odoo.modules.registry.Registry(args.db).cursor() as cr:
+            ours = run_ours(odoo, args, cr, StripeProvider)
+        if args.odoo_template:
+            with odoo.modules.registry.Registry(odoo_db).cursor() as cr:
+                plain = run_odoo_only(odoo, args, cr, StripeProvider)
             print(
-                f"os.cpu_count() = {os.cpu_count()} (shared machine: figures are noisy)"
+                f"ours / odoo: time {ours[0] / plain[0]:.2f}, "
+                f"SQL per charge {ours[1] / plain[1]:.2f}"
             )
-            print(f"charged {args.n} invoices in {elapsed:.1f} s, {calls} cron calls")
-            print(f"transactions per second: {args.n / elapsed:.1f}")
-            print(f"SQL queries per charge: {queries / args.n:.1f}")
-            if origins:
-                origins.report(args.n)
     finally:
         odoo.sql_db.close_all()
         if not args.keep:
-            subprocess.run(["dropdb", *pg, "--if-exists", args.db], check=False)
+            for db in (args.db, odoo_db):
+                subprocess.run(["dropdb", *pg, "--if-exists", db], check=False)
 
 
 if __name__ == "__main__":
