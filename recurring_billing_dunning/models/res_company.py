@@ -26,18 +26,12 @@ class ResCompany(models.Model):
         string="Legal Interest Rate (%)",
         default=2.76,
         digits=(16, 4),
-        help="The legal interest rate of the semester (France: published each "
-        "semester by decree). Penalties are at least three times this rate.",
-    )
-
-    dunning_consumer_interest_rate = fields.Float(
-        string="Legal Interest Rate for Individuals (%)",
-        default=7.21,
-        digits=(16, 4),
-        help="The legal interest rate of the semester for individuals (France: "
-        "published each semester by decree; 7.21 % for the second half of "
-        "2025). The late-payment interest of a consumer (a customer who is "
-        "not a business) runs at this rate, with no recovery indemnity.",
+        help="The legal interest rate of the semester for a professional's "
+        "claims (France: the rate 'for all other cases' of the Code monétaire "
+        "et financier, art. L313-2, published each semester; the higher rate "
+        "is for creditors who are individuals). A consumer's late-payment "
+        "interest runs at this rate; a business's penalties are at least three "
+        "times it.",
     )
 
     # ------------------------------------------------------------
@@ -58,10 +52,11 @@ class ResCompany(models.Model):
         """The yearly penalty rate applied, in percent: for a business, the
         company's, never below three times the legal interest rate (French
         Commercial Code, art. L441-10); for a consumer, the legal interest
-        rate for individuals."""
+        rate (the company is the creditor: the rate for professionals'
+        claims)."""
         self.ensure_one()
         if not business:
-            return self.dunning_consumer_interest_rate
+            return self.dunning_legal_interest_rate
         return max(self.dunning_penalty_rate, 3 * self.dunning_legal_interest_rate)
 
     def _dunning_create_default_policies(self):

@@ -184,23 +184,25 @@ class TestFormalNotice(RecurringDunningCommon):
             self._penalty_invoices().mapped("amount_total"), [41.04, 41.04]
         )
 
-    def test_consumer_gets_the_legal_rate_for_individuals_and_no_indemnity(self):
-        """A consumer: 7.21 % (the legal rate for individuals, second half of
-        2025), not L441-10's business rate, and no 40.00 indemnity."""
+    def test_consumer_gets_the_legal_rate_and_no_indemnity(self):
+        """A consumer: the legal interest rate (2.76 %, the rate of a
+        professional's claims: the company is the creditor), not L441-10's
+        business rate (three times it at least), and no 40.00 indemnity."""
         self.customer.write({"vat": False, "is_company": False})
-        self.assertEqual(self.company.dunning_consumer_interest_rate, 7.21)
+        # The module's default: the rate of a professional's claims.
+        self.company.dunning_legal_interest_rate = 2.76
         _subscription, first, _second = self._two_overdue_invoices()
         self._dun_days("2026-01-06", "2026-02-13")
-        # 79.20 x 7.21 % x 40 / 365 = 0.63
+        # 79.20 x 2.76 % x 40 / 365 = 0.24
         _history, text = self._notice_of(first, "2026-02-14")
-        self.assertIn(f"{first.name} 01/05/2026 40 79.20 € 0.63 €", text)
-        self.assertIn("Total to pay 79.83 €", text)
-        self.assertIn("legal interest rate of 7.21 % a year", text)
+        self.assertIn(f"{first.name} 01/05/2026 40 79.20 € 0.24 €", text)
+        self.assertIn("Total to pay 79.44 €", text)
+        self.assertIn("legal interest rate of 2.76 % a year", text)
         self.assertNotIn("indemnity", text)
         self.assertNotIn("40.00", text)
         penalty_invoice = self._penalty_invoices()
-        self.assertRecordValues(penalty_invoice, [{"amount_total": 0.63}])
+        self.assertRecordValues(penalty_invoice, [{"amount_total": 0.24}])
         self.assertEqual(
             penalty_invoice.invoice_line_ids.mapped("name"),
-            ["Late-payment interest at the legal rate of 7.21 % a year"],
+            ["Late-payment interest at the legal rate of 2.76 % a year"],
         )
