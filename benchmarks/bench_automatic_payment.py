@@ -180,15 +180,15 @@ def run_odoo(args):
     return odoo
 
 
-def setup(env, n):
-    """Customers, cards, subscriptions and posted invoices (not timed)."""
+def setup_cards(env, n):
+    """The company's Stripe provider in test mode, and N customers each with
+    a saved card (not timed).
+
+    :return: (customers, their tokens)
+    """
     from odoo import Command
 
     company = env.company
-    company.recurring_test_charges = True
-    eur = env.ref("base.EUR")
-    if company.currency_id != eur:
-        eur.active = True
     journal = env["account.journal"].search(
         [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
     )
@@ -208,24 +208,6 @@ def setup(env, n):
     )
     card.write({"provider_ids": [Command.link(stripe.id)]})
     card.active = True
-    plan = env["recurring.plan"].create(
-        {
-            "name": "Bench monthly",
-            "billing_period_value": 1,
-            "billing_period_unit": "month",
-        }
-    )
-    product = env["product.product"].create(
-        {
-            "name": "Bench hosting",
-            "type": "service",
-            "list_price": 66.0,
-            "taxes_id": [Command.clear()],
-        }
-    )
-    template = env["sale.order.template"].create(
-        {"name": "Bench charged", "plan_id": plan.id, "auto_charge": True}
-    )
     partners = env["res.partner"].create(
         [
             {"name": f"Bench customer {i:05d}", "email": f"c{i}@bench.example"}
@@ -244,6 +226,37 @@ def setup(env, n):
             }
             for partner in partners
         ]
+    )
+    return partners, tokens
+
+
+def setup(env, n):
+    """Customers, cards, subscriptions and posted invoices (not timed)."""
+    from odoo import Command
+
+    company = env.company
+    company.recurring_test_charges = True
+    eur = env.ref("base.EUR")
+    if company.currency_id != eur:
+        eur.active = True
+    partners, tokens = setup_cards(env, n)
+    plan = env["recurring.plan"].create(
+        {
+            "name": "Bench monthly",
+            "billing_period_value": 1,
+            "billing_period_unit": "month",
+        }
+    )
+    product = env["product.product"].create(
+        {
+            "name": "Bench hosting",
+            "type": "service",
+            "list_price": 66.0,
+            "taxes_id": [Command.clear()],
+        }
+    )
+    template = env["sale.order.template"].create(
+        {"name": "Bench charged", "plan_id": plan.id, "auto_charge": True}
     )
     orders = env["sale.order"].create(
         [
@@ -292,25 +305,7 @@ def setup_odoo(env, n):
     from odoo import Command
 
     company = env.company
-    journal = env["account.journal"].search(
-        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
-    )
-    card = env.ref("payment.payment_method_card")
-    stripe = env["payment.provider"].search(
-        [("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1
-    )
-    stripe.write(
-        {
-            "state": "test",
-            "stripe_secret_key": "sk_test_bench",
-            "stripe_publishable_key": "pk_test_bench",
-            "stripe_webhook_secret": "whsec_bench",
-            "journal_id": journal.id,
-            "allow_tokenization": True,
-        }
-    )
-    card.write({"provider_ids": [Command.link(stripe.id)]})
-    card.active = True
+    partners, tokens = setup_cards(env, n)
     product = env["product.product"].create(
         {
             "name": "Bench hosting",
@@ -318,25 +313,6 @@ def setup_odoo(env, n):
             "list_price": 66.0,
             "taxes_id": [Command.clear()],
         }
-    )
-    partners = env["res.partner"].create(
-        [
-            {"name": f"Bench customer {i:05d}", "email": f"c{i}@bench.example"}
-            for i in range(n)
-        ]
-    )
-    tokens = env["payment.token"].create(
-        [
-            {
-                "provider_id": stripe.id,
-                "payment_method_id": card.id,
-                "payment_details": "4242",
-                "partner_id": partner.id,
-                "provider_ref": f"cus_bench{partner.id}",
-                "stripe_payment_method": f"pm_bench{partner.id}",
-            }
-            for partner in partners
-        ]
     )
     invoices = env["account.move"].create(
         [

@@ -10,6 +10,7 @@ from odoo.tools import format_amount, format_date
 
 from ..tools import CONTENTION_ERRORS
 from ..tools.mail import post_template_message
+from .payment_transaction import LIVE_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class RecurringInvoicePayment(models.AbstractModel):
             recurring_charge_commit=True
         )
         transactions = self.sudo().recurring_charge_ids.filtered(
-            lambda tx: tx.state in ("draft", "pending", "authorized")
+            lambda tx: tx.state in LIVE_STATES
         )
         Charge._check_charges(transactions)
         return True
@@ -317,7 +318,7 @@ class RecurringInvoicePayment(models.AbstractModel):
         to_charge = self.browse()
         for move in self:
             live = move.sudo().recurring_charge_ids.filtered(
-                lambda tx: tx.state in ("draft", "pending", "authorized")
+                lambda tx: tx.state in LIVE_STATES
             )
             if live:
                 move._recurring_write_charge(
@@ -460,16 +461,28 @@ class RecurringInvoicePayment(models.AbstractModel):
             self._recurring_record_unknown_outcome(tx, error)
             Charge._commit(contention_ok=True)
             return
+        # The provider took the request without error: its answer, if it is
+        # not final yet, comes by notification.
+        self._recurring_settle_charge(tx)
+
+    def _recurring_settle_charge(self, tx):
+        """The provider answered about the charge ``tx``: its outcome is no
+        longer unknown; let Odoo post-process it, and commit.
+
+        :return: ``False`` when another worker recorded it meanwhile (this
+            worker's part is rolled back)
+        """
+        self.ensure_one()
+        Charge = self.env["recurring.payment.charge"]
         if tx.recurring_outcome_unknown:
-            # The provider took the request without error: its answer, if it
-            # is not final yet, comes by notification.
             tx.recurring_outcome_unknown = False
         try:
             self._recurring_post_process_charge(tx)
         except CONTENTION_ERRORS as error:
             Charge._rollback(error)
-            return
+            return False
         Charge._commit(contention_ok=True)
+        return True
 
     def _recurring_post_process_charge(self, tx):
         """Let Odoo post-process the charge ``tx`` (pay and reconcile the
@@ -496,7 +509,7 @@ class RecurringInvoicePayment(models.AbstractModel):
         the provider settled it meanwhile, the invoice waits for the provider
         to be asked again."""
         self.ensure_one()
-        if tx.state not in ("draft", "pending", "authorized"):
+        if tx.state not in LIVE_STATES:
             # Settled by a notification that arrived while this worker waited.
             self._recurring_post_process_charge(tx)
             return
@@ -536,7 +549,7 @@ class RecurringInvoicePayment(models.AbstractModel):
             return False
         tx.invalidate_recordset()
         tx.recurring_checked_datetime = fields.Datetime.now()
-        if tx.state in ("draft", "pending", "authorized"):
+        if tx.state in LIVE_STATES:
             try:
                 with self.env.cr.savepoint():
                     found = tx._recurring_query_provider()
@@ -560,19 +573,13 @@ class RecurringInvoicePayment(models.AbstractModel):
                 Charge._commit()
                 self._recurring_send_charge(tx)
                 tx.invalidate_recordset()
-                return tx.state not in ("draft", "pending", "authorized")
-        if tx.state not in ("draft", "pending", "authorized"):
-            if tx.recurring_outcome_unknown:
-                tx.recurring_outcome_unknown = False
-            try:
-                self._recurring_post_process_charge(tx)
-            except CONTENTION_ERRORS as error:
-                Charge._rollback(error)
-                return False
-        elif not tx.recurring_outcome_unknown:
+                return tx.state not in LIVE_STATES
+        if tx.state not in LIVE_STATES:
+            return self._recurring_settle_charge(tx)
+        if not tx.recurring_outcome_unknown:
             self._recurring_record_charge_outcome(tx)
         Charge._commit(contention_ok=True)
-        return tx.state not in ("draft", "pending", "authorized")
+        return False
 
     def _recurring_write_charge(self, vals):
         """Write the automatic-charge fields of these invoices. They touch no
@@ -615,7 +622,7 @@ class RecurringInvoicePayment(models.AbstractModel):
                     ),
                 }
             )
-        elif tx.state in ("draft", "pending", "authorized"):
+        elif tx.state in LIVE_STATES:
             state = "unknown" if tx.recurring_outcome_unknown else "pending"
             if self.recurring_charge_state != state:
                 self._recurring_write_charge({"recurring_charge_state": state})

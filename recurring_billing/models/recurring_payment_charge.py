@@ -7,6 +7,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import CONTENTION_ERRORS, lock_batch
+from .payment_transaction import LIVE_STATES
 
 # How long an automatic charge may stay without an answer, or pending, before
 # its payment provider is asked what became of it (minutes).
@@ -146,7 +147,7 @@ class RecurringPaymentCharge(models.AbstractModel):
         )
         return [
             ("recurring_invoice_id", "!=", False),
-            ("state", "in", ("draft", "pending", "authorized")),
+            ("state", "in", LIVE_STATES),
             "|",
             ("recurring_outcome_unknown", "=", True),
             ("state", "=", "pending"),
