@@ -486,9 +486,9 @@ class RecurringInvoicePayment(models.AbstractModel):
 
     def _recurring_post_process_charge(self, tx):
         """Let Odoo post-process the charge ``tx`` (pay and reconcile the
-        invoice), which records its outcome on the invoice; if it fails, the
-        outcome is recorded all the same and Odoo's post-processing job
-        tries again."""
+        invoice), which records its outcome on the invoice. If it fails, a
+        failure is recorded all the same; a payment is left pending, and the
+        check job and Odoo's post-processing job try again."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
@@ -498,11 +498,25 @@ class RecurringInvoicePayment(models.AbstractModel):
                     tx._post_process()
         except CONTENTION_ERRORS:
             raise
-        except Exception:  # noqa: BLE001 - Odoo's post-processing cron retries
+        except Exception:  # noqa: BLE001 - post-processed again later
             _logger.exception("Post-processing of charge %s failed", tx.reference)
             tx.invalidate_recordset()
             self.invalidate_recordset()
-            self._recurring_record_charge_outcome(tx)
+            if tx.state == "done":
+                # Paid at the provider, not recorded in the accounts yet: the
+                # check job (and Odoo's post-processing job) tries again.
+                self._recurring_write_charge(
+                    {
+                        "recurring_charge_state": "pending",
+                        "recurring_charge_message": self.env._(
+                            "Paid at the payment provider (%(reference)s); "
+                            "recording the payment failed and is tried again.",
+                            reference=tx.reference,
+                        ),
+                    }
+                )
+            else:
+                self._recurring_record_charge_outcome(tx)
 
     def _recurring_record_unknown_outcome(self, tx, error):
         """The answer to the charge ``tx`` was lost: unless a notification of

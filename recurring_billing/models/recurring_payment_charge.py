@@ -140,17 +140,24 @@ class RecurringPaymentCharge(models.AbstractModel):
 
     @api.model
     def _get_charges_to_check_domain(self):
-        """Automatic charges whose answer was lost, or still pending, that
-        were not asked of their provider for longer than the delay."""
+        """Automatic charges whose answer was lost, still pending, or settled
+        but not post-processed yet (Odoo's post-processing failed: the
+        payment is not recorded), that were not checked for longer than the
+        delay."""
         limit = fields.Datetime.now() - timedelta(
             minutes=self._get_charge_check_delay()
         )
         return [
             ("recurring_invoice_id", "!=", False),
+            "|",
+            "&",
             ("state", "in", LIVE_STATES),
             "|",
             ("recurring_outcome_unknown", "=", True),
             ("state", "=", "pending"),
+            "&",
+            ("state", "in", ("done", "cancel", "error")),
+            ("is_post_processed", "=", False),
             "|",
             ("recurring_checked_datetime", "=", False),
             ("recurring_checked_datetime", "<=", limit),
