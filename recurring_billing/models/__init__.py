@@ -16,7 +16,9 @@ from . import recurring_subscription_portal
 from . import recurring_mrr_event
 from . import recurring_subscription_kpi
 from . import recurring_subscription_payment
+from . import recurring_subscription_lifecycle
 from . import recurring_invoice_payment
+from . import recurring_invoice_charge_outcome
 from . import recurring_invoice_batch_post
 from . import sale_order
 from . import sale_order_line

@@ -101,6 +101,7 @@ class AccountMove(models.Model):
     _inherit = [
         "account.move",
         "recurring.invoice.payment",
+        "recurring.invoice.charge.outcome",
         "recurring.invoice.batch.post",
     ]
 

@@ -4,6 +4,7 @@ from . import recurring_dunning_history
 from . import recurring_dunning_penalty
 from . import recurring_dunning_run
 from . import recurring_dunning_report
+from . import recurring_dunning_steps
 from . import account_move
 from . import account_move_line
 from . import res_company
