@@ -37,6 +37,7 @@ import argparse
 import contextlib
 import functools
 import getpass
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -67,11 +68,16 @@ PYTHON_DEPS = [
         "odoo.addons.account_invoice_start_end_dates",
         "odoo-addon-account_invoice_start_end_dates>=18.0,<18.1",
     ),
+    # OCA queue_job, installed in the test database so that the tests of the
+    # distributed billing run: its last 18.0 release that runs on Odoo 18.0
+    # as released (the later ones use api.private, added to 18.0 afterwards).
+    ("odoo.addons.queue_job", "odoo-addon-queue_job==18.0.1.7.0.1"),
 ]
 # Odoo modules the test database installs beside the addons: Odoo's demo
 # payment provider (tokenisation and validation without any network), with
-# which the portal's browser tour saves a new card through Odoo's payment form.
-TEST_MODULES = ["payment_demo"]
+# which the portal's browser tour saves a new card through Odoo's payment form;
+# OCA queue_job, for the tests of the billing jobs it runs.
+TEST_MODULES = ["payment_demo", "queue_job"]
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = os.environ.get("PGPORT", "5432")
 DB_USER = os.environ.get("PGUSER") or getpass.getuser()
@@ -163,8 +169,22 @@ def odoo_addons_path():
     return ",".join([str(ROOT)] + list(odoo.addons.__path__))
 
 
+def _requirement_met(module, requirement):
+    """Whether ``module`` is importable and, for a pinned ``requirement``
+    (``name==version``), installed at that version."""
+    if importlib.util.find_spec(module) is None:
+        return False
+    if "==" not in requirement:
+        return True
+    name, version = requirement.split("==", 1)
+    try:
+        return importlib.metadata.version(name) == version
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
 def install_python_deps():
-    missing = [req for mod, req in PYTHON_DEPS if importlib.util.find_spec(mod) is None]
+    missing = [req for mod, req in PYTHON_DEPS if not _requirement_met(mod, req)]
     if not missing:
         return
     say(f"installing Python dependencies: {' '.join(missing)}")

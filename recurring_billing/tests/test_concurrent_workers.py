@@ -332,17 +332,20 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                 3,
             )
             uuids = jobs.mapped("uuid")
-        cr_a = db_connect(self.env.cr.dbname).cursor()
-        cr_b = db_connect(self.env.cr.dbname).cursor()
+            # queue_job's runner, started with the test server's HTTP thread,
+            # would run the jobs as soon as they are committed: they are run
+            # here, by hand, at the moments the test chooses.
+            self._hold_jobs_from_runner(env)
+        # Each job runs in a transaction of its own, opened when it starts, as
+        # queue_job's runner runs it: the first two at once, the third after
+        # both committed.
+        cursors = []
         try:
-            env_a, env_b = self._env(cr_a), self._env(cr_b)
             with freeze_time(TODAY):
                 shares = []
-                for env, uuid in (
-                    (env_a, uuids[0]),
-                    (env_b, uuids[1]),
-                    (env_a, uuids[2]),
-                ):
+                for uuid in uuids:
+                    cursors.append(db_connect(self.env.cr.dbname).cursor())
+                    env = self._env(cursors[-1])
                     job = Job.load(env, uuid)
                     job.perform()  # the first job holds its batch meanwhile
                     shares.append(self._own_invoices(env, shares))
@@ -350,13 +353,12 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                         job.result,
                         "%(n)s subscriptions, %(n)s invoices" % {"n": len(shares[-1])},
                     )
-                    if len(shares) == 2:
-                        cr_a.commit()
-                        cr_b.commit()
-                cr_a.commit()
+                    if len(cursors) >= 2:
+                        for cr in cursors:
+                            cr.commit()
         finally:
-            cr_a.close()
-            cr_b.close()
+            for cr in cursors:
+                cr.close()
         self.assertEqual([len(share) for share in shares], [5, 5, 2])
         self._assert_each_billed_once(*shares)
 
@@ -382,6 +384,20 @@ class TestConcurrentWorkers(SeparateWorkersCase):
         finally:
             cr_b.close()
         self._assert_each_billed_once(share_a)
+
+    def _hold_jobs_from_runner(self, env):
+        """Keep the recurring-invoicing jobs out of reach of queue_job's
+        runner (an ``eta`` far ahead, in the transaction that creates them),
+        and remove them at the end of the test."""
+        jobs = env["queue.job"].search([("model_name", "=", "recurring.invoicing")])
+        jobs.write({"eta": "2999-01-01 00:00:00"})
+        self.addCleanup(self._remove_jobs)
+
+    def _remove_jobs(self):
+        with self._worker() as env:
+            env["queue.job"].search(
+                [("model_name", "=", "recurring.invoicing")]
+            ).unlink()
 
     def _reset_queue_job_param(self):
         with self._worker() as env:
