@@ -7,7 +7,6 @@ import stripe
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import http
-from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.payment_stripe import utils as stripe_utils
@@ -65,7 +64,7 @@ class RecurringStripeController(StripeController):
         if event_sudo.state in ("processed", "ignored"):
             return request.make_json_response({"status": "already received"})
         if event.get("type") in HANDLED_WEBHOOK_EVENTS:
-            if not self._recurring_find_event_transaction(event):
+            if not event_sudo._find_event_transaction(event):
                 # Not processed: Stripe delivers it again (any answer but
                 # 2xx), and the charge check matches it meanwhile.
                 _logger.info(
@@ -80,24 +79,6 @@ class RecurringStripeController(StripeController):
         else:
             event_sudo._process(event)
         return request.make_json_response({"status": event_sudo.state})
-
-    def _recurring_find_event_transaction(self, event):
-        """The transaction an event of payment_stripe's list is about, found
-        as payment_stripe finds it, or an empty recordset."""
-        stripe_object = (event.get("data") or {}).get("object") or {}
-        data = {
-            "reference": stripe_object.get("description"),
-            "event_type": event.get("type"),
-            "object_id": stripe_object.get("id"),
-        }
-        try:
-            return (
-                request.env["payment.transaction"]
-                .sudo()
-                ._get_tx_from_notification_data("stripe", data)
-            )
-        except ValidationError:
-            return request.env["payment.transaction"].sudo()
 
     def _verify_notification_signature(self, tx_sudo):
         """Override of `payment_stripe`: its webhook accepts unsigned events

@@ -223,7 +223,7 @@ class RecurringStripeEvent(models.Model):
         stripe_object = event["data"]["object"]
         if not event.get("type", "").startswith("payment_intent"):
             return False
-        tx = self._find_transaction(stripe_object)
+        tx = self._find_event_transaction(event)
         if not tx:
             return False
         if not tx.provider_reference:
@@ -231,24 +231,23 @@ class RecurringStripeEvent(models.Model):
         tx._recurring_query_provider()
         return True
 
-    def _find_transaction(self, stripe_object):
-        """The transaction of a PaymentIntent, SetupIntent or Charge of a
-        webhook event, found as payment_stripe finds it (by the reference in
-        the object's description), or an empty recordset."""
-        reference = stripe_object.get("description") if stripe_object else None
-        if not reference:
-            return self.env["payment.transaction"]
-        return (
-            self.env["payment.transaction"]
-            .sudo()
-            .search(
-                [
-                    ("reference", "=", reference),
-                    ("provider_id", "=", self.provider_id.id),
-                ],
-                limit=1,
-            )
-        )
+    @api.model
+    def _find_event_transaction(self, event):
+        """The transaction an event of payment_stripe's list is about, found
+        by payment_stripe itself (``_get_tx_from_notification_data``, from
+        the reference Odoo gave the object as its description), or an empty
+        recordset: the webhook and the later matching find it the same way."""
+        stripe_object = (event.get("data") or {}).get("object") or {}
+        data = {
+            "reference": stripe_object.get("description"),
+            "event_type": event.get("type"),
+            "object_id": stripe_object.get("id"),
+        }
+        Transaction = self.env["payment.transaction"].sudo()
+        try:
+            return Transaction._get_tx_from_notification_data("stripe", data)
+        except ValidationError:
+            return Transaction
 
     def action_process_again(self):
         """Process unmatched or failed events again, from what Stripe sent
