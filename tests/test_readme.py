@@ -30,7 +30,7 @@ APPS = {
 SEPARATOR = " > "
 # A model between double backquotes (reStructuredText literals).
 MODEL_LITERAL = re.compile(r"``([a-z_]+(?:\.[a-z_]+)+)``")
-CRON_NAME = re.compile(r"\*(Subscriptions: [^*]+)\*")
+CRON_NAME = re.compile(r"([*_])(Subscriptions: [^*_]+)\1")
 
 
 def english_documents():
@@ -51,12 +51,15 @@ def french_documents():
 
 
 def menu_paths(path, lang):
-    """The menu paths named in ``path``: ``*App > Menu > Item*``, a line
-    break allowed anywhere."""
+    """The menu paths named in ``path``, in italics: ``*App > Menu > Item*``
+    (or ``_App > Menu > Item_``, as prettier writes Markdown), a line break
+    allowed anywhere."""
     text = re.sub(r"\s+", " ", path.read_text())
     apps = "|".join(re.escape(app) for app in APPS[lang])
-    pattern = re.compile(rf"\*((?:{apps}){re.escape(SEPARATOR)}[^*]+?)\*")
-    return {match.group(1).strip() for match in pattern.finditer(text)}
+    pattern = re.compile(
+        rf"(?<![\w*])([*_])((?:{apps}){re.escape(SEPARATOR)}[^*_]+?)\1(?![\w*])"
+    )
+    return {match.group(2).strip() for match in pattern.finditer(text)}
 
 
 def readme_sections(text, level_mark):
@@ -195,7 +198,9 @@ class TestReadme(TransactionCase):
             .mapped("name")
         )
         text = " ".join(path.read_text() for path in english_documents())
-        named = set(CRON_NAME.findall(re.sub(r"\s+", " ", text)))
+        named = {
+            match.group(2) for match in CRON_NAME.finditer(re.sub(r"\s+", " ", text))
+        }
         self.assertTrue(named)
         self.assertEqual(sorted(named - crons), [], "scheduled actions that are none")
 
