@@ -154,6 +154,25 @@ class TestReadme(TransactionCase):
     def test_menu_paths_of_the_french_guide_exist(self):
         self._assert_paths_exist(french_documents(), "fr")
 
+    def test_the_two_guides_name_the_same_menus(self):
+        """The English guide is the French one's translation."""
+        english = {
+            self.paths["en"][path]
+            for document in sorted((ROOT / "docs" / "en").glob("*.md"))
+            for path in menu_paths(document, "en")
+            if path in self.paths["en"]
+        }
+        french = {
+            self.paths["fr"][path]
+            for document in french_documents()
+            for path in menu_paths(document, "fr")
+            if path in self.paths["fr"]
+        }
+        self.assertTrue(french)
+        self.assertEqual(
+            sorted(m.complete_name for m in english ^ french), [], "named in one only"
+        )
+
     def test_every_menu_of_the_addons_is_in_the_root_readme(self):
         """Each menu that opens something, by its full path."""
         named = menu_paths(ROOT / "README.rst", "en")
