@@ -144,9 +144,9 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         since their last movement.
 
         Called by the lifecycle (through ``write``) and by other addons when
-        they change a subscription's MRR otherwise. An addon that pauses a
-        subscription for another reason says so in the context: a dunning
-        suspension pauses with ``recurring_kpi_reason='suspend'``.
+        they change a subscription's MRR otherwise. An addon that changes it
+        for a reason of its own may say so in the context, e.g.
+        ``recurring_kpi_reason='suspend'``.
 
         :param day: the day it takes effect (by default, by the lifecycle)
         :param reason: a reason of ``recurring.mrr.event`` (by default, by

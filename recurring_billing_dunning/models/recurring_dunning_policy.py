@@ -57,8 +57,8 @@ class RecurringDunningPolicy(models.Model):
         string="SEPA Retries",
         default=1,
         help="At most this many retry steps are applied to an invoice paid by "
-        "SEPA Direct Debit (1 or 2): the later ones are skipped. A retry never "
-        "starts while a debit is pending.",
+        "SEPA Direct Debit (0, 1 or 2): the later ones are skipped. A retry "
+        "never starts while a debit is pending.",
     )
     pause_link_days = fields.Integer(
         string="Pause Link Validity (Days)",
