@@ -5,6 +5,7 @@ answer, in the same time, whatever is given; a link only for the exact
 contract of the customer who asks, in any company; rate limits that slow an
 attacker and never lock the customer out."""
 
+import base64
 import re
 import statistics
 import time
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import file_open
 
 from odoo.addons.recurring_billing.models import recurring_cancel_request
 
@@ -174,6 +176,10 @@ class TestPublicCancellation(RecurringPortalCommon):
         company_b.partner_id.write(
             {"street": "3 rue Royale", "zip": "1000", "city": "Bruxelles"}
         )
+        with file_open(
+            "recurring_billing/static/description/nuage_logo.png", "rb"
+        ) as logo:
+            company_b.logo = base64.b64encode(logo.read())
         self.env.user.company_ids |= company_b
         sub_b = self._create_subscription(
             self.start,
@@ -196,6 +202,8 @@ class TestPublicCancellation(RecurringPortalCommon):
         self.assertIn("o_subscription_cancel_summary", page.text)
         self.assertIn("Nuage Belgique", page.text)
         self.assertIn("3 rue Royale", page.text)
+        company_block = page.text[page.text.index("o_subscription_public_company") :]
+        self.assertIn('src="data:image/png;base64,', company_block[:500])
         self.assertIn(self.other_customer.name, page.text)
         self.assertNotIn(self.customer.name, page.text)
         response = self.url_open(
