@@ -179,8 +179,9 @@ class RecurringCancelRequest(models.Model):
         contacts = subscription.partner_id.commercial_partner_id.child_ids.filtered(
             lambda partner: email_normalize(partner.email) == email
         )
+        given = "/".join(name).encode()
         return any(
-            consteq("/".join(normalize_name(partner.name)), "/".join(name))
+            consteq("/".join(normalize_name(partner.name)).encode(), given)
             for partner in customers | contacts
         )
 

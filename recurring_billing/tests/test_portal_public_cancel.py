@@ -170,6 +170,11 @@ class TestPublicCancellation(RecurringPortalCommon):
             self.Request.search([("state", "=", "sent")]).subscription_id,
             self.subscription,
         )
+        # Letters beyond ASCII, that lose no accent, compare too.
+        self.other_customer.name = "Crêperie Cœur d'Øresund"
+        self._request(**dict(self.other_details, name="crêperie cœur d'øresund"))
+        mails = self._process()
+        self.assertEqual(mails.email_to, self.other_details["email"])
 
     def test_two_companies_with_the_same_reference(self):
         company_b = self.setup_other_company(name="Nuage Belgique")["company"]
