@@ -12,7 +12,7 @@ import polib
 
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import format_date, formatLang
+from odoo.tools import format_date
 
 from .common_portal import RecurringPortalCommon
 
@@ -138,12 +138,6 @@ class TestConsumerTexts(RecurringPortalCommon):
         self.assertEqual(left["count"], 10)
         # The tour stops at the summary: nothing is cancelled.
         self.assertEqual(self.committed.subscription_state, "active")
-
-    def test_amounts_are_formatted_for_the_customer(self):
-        self.assertEqual(
-            formatLang(self.env, 79.2, currency_obj=self.committed.currency_id),
-            "79,20\u00a0€",
-        )
 
 
 @tagged("post_install", "-at_install")
