@@ -341,19 +341,22 @@ def odoo_environment(db):
 
 def log_admin_into_demo_company(db):
     """Make the demo company admin's current company, so that the web client
-    opens on its subscriptions; the other companies stay allowed. Done here
-    rather than in demo data, which the test databases load too."""
+    opens on its subscriptions; the other companies stay allowed. The
+    visitors' company too, so that the public pages (the public cancellation
+    page) carry its logo and address. Done here rather than in demo data,
+    which the test databases load too."""
     from odoo import Command
 
     with odoo_environment(db) as env:
         company = env.ref("recurring_billing.res_company_nuage")
+        for user in env.ref("base.user_admin") | env.ref("base.public_user"):
+            user.write(
+                {
+                    "company_ids": [Command.link(company.id)],
+                    "company_id": company.id,
+                }
+            )
         admin = env.ref("base.user_admin")
-        admin.write(
-            {
-                "company_ids": [Command.link(company.id)],
-                "company_id": company.id,
-            }
-        )
         say(
             f"admin logs into {company.name} (companies allowed: "
             f"{', '.join(admin.company_ids.sorted('id').mapped('name'))})"

@@ -10,11 +10,6 @@ from odoo.addons.sale.controllers.portal import CustomerPortal
 
 # Notices shown on the subscription page after an action (?message=...).
 NOTICES = ("changed", "paused", "resumed", "cancelled", "billing", "payment_method")
-# Close reasons kept for the business's own use, not offered to subscribers.
-INTERNAL_CLOSE_REASONS = (
-    "recurring_billing.close_reason_unpaid",
-    "recurring_billing.close_reason_end_of_term",
-)
 
 
 class SubscriptionPortal(CustomerPortal):
@@ -376,19 +371,11 @@ class SubscriptionPortal(CustomerPortal):
     # ------------------------------------------------------------
 
     def _get_portal_close_reasons(self):
-        internal = request.env["recurring.close.reason"]
-        for xmlid in INTERNAL_CLOSE_REASONS:
-            internal |= request.env.ref(xmlid, raise_if_not_found=False) or internal
-        return request.env["recurring.close.reason"].sudo().search([]) - internal
+        return request.env["recurring.close.reason"]._get_portal_reasons()
 
     def _get_portal_close_reason(self, reason_id):
         """The close reason ``reason_id`` if subscribers may choose it."""
-        reasons = self._get_portal_close_reasons()
-        try:
-            reason = reasons.browse(int(reason_id or 0))
-        except ValueError:
-            return reasons.browse()
-        return reason if reason in reasons else reasons.browse()
+        return request.env["recurring.close.reason"]._get_portal_reason(reason_id)
 
     @http.route(
         ["/my/subscriptions/<int:order_id>/cancel"],
@@ -437,87 +424,3 @@ class SubscriptionPortal(CustomerPortal):
             order._portal_cancel(partner, reason=reason, comment=comment)
 
         return self._run_action(order_id, access_token, cancel, "cancelled")
-
-    # ------------------------------------------------------------
-    # PUBLIC CANCELLATION, WITHOUT A PORTAL ACCOUNT
-    # ------------------------------------------------------------
-
-    @http.route(
-        ["/subscriptions/cancel"],
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        website=True,
-        sitemap=False,
-    )
-    def public_cancel_request(self, **kw):
-        """Name, email and contract reference; a confirmation link is emailed
-        to that address when it is the subscription's customer's. The answer
-        is the same whether the reference exists or not."""
-        values = {"page_name": "subscription_public_cancel", "step": "form"}
-        if request.httprequest.method == "POST":
-            name = (kw.get("name") or "").strip()
-            email = (kw.get("email") or "").strip()
-            reference = (kw.get("reference") or "").strip()
-            if not (name and email and reference):
-                values.update(
-                    error=request.env._(
-                        "Give your name, your email and the reference of your contract."
-                    ),
-                    form=kw,
-                )
-            else:
-                accepted = (
-                    request.env["recurring.cancel.request"]
-                    .sudo()
-                    ._request_cancellation(
-                        name, email, reference, request.httprequest.remote_addr
-                    )
-                )
-                values.update(
-                    step="sent" if accepted else "limited", email=email.strip()
-                )
-        return request.render("recurring_billing.portal_public_cancel", values)
-
-    @http.route(
-        ["/subscriptions/cancel/<int:request_id>/<string:token>"],
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        website=True,
-        sitemap=False,
-    )
-    def public_cancel_confirm(self, request_id, token, **kw):
-        """The emailed link: the summary (GET), then the cancellation (POST)."""
-        cancel_request = (
-            request.env["recurring.cancel.request"]
-            .sudo()
-            ._get_valid_request(request_id, token)
-        )
-        values = {"page_name": "subscription_public_cancel", "step": "invalid"}
-        if not cancel_request:
-            return request.render("recurring_billing.portal_public_cancel", values)
-        order_sudo = cancel_request.subscription_id.sudo()
-        values.update(
-            step="summary",
-            subscription=order_sudo,
-            cancel_date=order_sudo._get_portal_cancellation_date(),
-            reasons=self._get_portal_close_reasons(),
-            format_date=lambda day: format_date(request.env, day),
-        )
-        if request.httprequest.method == "POST":
-            try:
-                with request.env.cr.savepoint():
-                    order_sudo._portal_cancel(
-                        order_sudo.partner_id,
-                        reason=self._get_portal_close_reason(kw.get("reason_id")),
-                        comment=(kw.get("comment") or "").strip()[:1000],
-                        channel="public",
-                        email=cancel_request.email,
-                    )
-                    cancel_request.used = True
-            except (UserError, ValidationError) as error:
-                values["error"] = error.args[0]
-            else:
-                values["step"] = "done"
-        return request.render("recurring_billing.portal_public_cancel", values)

@@ -29,6 +29,7 @@ class SaleOrder(models.Model):
         "recurring.subscription.change",
         "recurring.subscription.mail",
         "recurring.subscription.portal",
+        "recurring.subscription.portal.summary",
         "recurring.subscription.payment",
         "recurring.subscription.lifecycle",
     ]

@@ -51,6 +51,9 @@ class RecurringPortalCommon(RecurringBillingCommon, HttpCase):
             partner_id=cls.other_customer.id,
             **company,
         )
+        # new_test_user names the partners after the logins.
+        cls.customer.name = "Boulangerie Martin"
+        cls.other_customer.name = "Fromagerie Dubois"
         cls.product_backup = cls._create_product(
             name="Backup",
             type="service",

@@ -5,15 +5,12 @@ refused request leaves the subscription as it was."""
 
 import re
 from datetime import timedelta
-from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import format_date
-
-from odoo.addons.recurring_billing.models import recurring_cancel_request
 
 from .common_portal import RecurringPortalCommon
 
@@ -383,141 +380,3 @@ class TestPortalActions(RecurringPortalCommon):
         self.assertEqual(self.customer.siret, "33417522100004")
         # The next invoice is addressed with them.
         self.assertEqual(self.subscription.partner_invoice_id, self.customer)
-
-
-@tagged("post_install", "-at_install")
-class TestPublicCancellation(RecurringPortalCommon):
-    def _request(self, **data):
-        csrf = self._csrf_token("/subscriptions/cancel")
-        return self.url_open("/subscriptions/cancel", data={"csrf_token": csrf, **data})
-
-    def _answer(self, response, email):
-        """The answer, without the email address given."""
-        text = response.text.replace(email, "X")
-        start = text.index("o_subscription_public_cancel")
-        return text[start : text.index("</main>")]
-
-    def test_link_sent_only_to_the_customers_email_and_same_answer(self):
-        right = self._request(
-            name="Paul Martin",
-            email="Compta@Boulangerie-Martin.example",
-            reference=self.subscription.name,
-        )
-        wrong_email = self._request(
-            name="Paul Martin",
-            email="intrus@example.com",
-            reference=self.subscription.name,
-        )
-        unknown = self._request(
-            name="Paul Martin", email="intrus@example.com", reference="S99999"
-        )
-        self.assertIn("o_subscription_public_sent", right.text)
-        self.assertEqual(
-            self._answer(wrong_email, "intrus@example.com"),
-            self._answer(unknown, "intrus@example.com"),
-        )
-        self.assertEqual(
-            self._answer(right, "Compta@Boulangerie-Martin.example"),
-            self._answer(unknown, "intrus@example.com"),
-        )
-        requests = self.env["recurring.cancel.request"].search([])
-        self.assertEqual(len(requests), 3)
-        self.assertEqual(requests.subscription_id, self.subscription)
-        mails = self.env["mail.mail"].search(
-            [("model", "=", "recurring.cancel.request")]
-        )
-        self.assertEqual(len(mails), 1)
-        self.assertEqual(mails.email_to, "compta@boulangerie-martin.example")
-        self.assertEqual(self.subscription.subscription_state, "active")
-
-    def test_cancel_from_the_emailed_link_once(self):
-        self._request(
-            name="Paul Martin",
-            email="compta@boulangerie-martin.example",
-            reference=self.subscription.name.lower(),
-        )
-        mail = self.env["mail.mail"].search(
-            [("model", "=", "recurring.cancel.request")]
-        )
-        link = self._link(mail)
-        page = self.url_open(link)
-        self.assertIn("o_subscription_cancel_summary", page.text)
-        # A forged POST without CSRF token changes nothing.
-        with self.assertLogs("odoo.http", "WARNING"):
-            response = self.url_open(link, data={"forged": "1"})
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(self.subscription.subscription_state, "active")
-        csrf = self._csrf_token(link)
-        response = self.url_open(link, data={"csrf_token": csrf})
-        self.assertIn("o_subscription_public_done", response.text)
-        self.assertEqual(self.subscription.subscription_state, "to_close")
-        self.assertEqual(
-            self.subscription.subscription_end_date,
-            self.subscription.next_invoice_date - timedelta(days=1),
-        )
-        self.assertTrue(
-            self.env["mail.mail"].search(
-                [
-                    ("model", "=", "sale.order"),
-                    ("res_id", "=", self.subscription.id),
-                    ("subject", "ilike", "cancellation"),
-                ]
-            )
-        )
-        self.assertTrue(
-            self.subscription.message_ids.filtered(
-                lambda m: "public cancellation page" in (m.body or "")
-            )
-        )
-        # Used once.
-        self.assertIn("o_subscription_public_invalid", self.url_open(link).text)
-        # A wrong token is no link.
-        request = self.env["recurring.cancel.request"].search([], limit=1)
-        wrong = f"/subscriptions/cancel/{request.id}/not-the-token"
-        self.assertIn("o_subscription_public_invalid", self.url_open(wrong).text)
-
-    def test_expired_link_is_refused(self):
-        self._request(
-            name="Paul Martin",
-            email="compta@boulangerie-martin.example",
-            reference=self.subscription.name,
-        )
-        link = self._link(
-            self.env["mail.mail"].search([("model", "=", "recurring.cancel.request")])
-        )
-        request = self.env["recurring.cancel.request"].search([], limit=1)
-        request.sudo().expiration = request.create_date - timedelta(minutes=1)
-        self.assertIn("o_subscription_public_invalid", self.url_open(link).text)
-        self.assertEqual(self.subscription.subscription_state, "active")
-
-    def test_rate_limited_per_email_and_ip(self):
-        with patch.object(recurring_cancel_request, "RATE_LIMIT_PER_EMAIL", 2):
-            for _i in range(2):
-                response = self._request(
-                    name="x", email="intrus@example.com", reference="S1"
-                )
-                self.assertIn("o_subscription_public_sent", response.text)
-            response = self._request(
-                name="x", email="intrus@example.com", reference="S1"
-            )
-            self.assertIn("o_subscription_public_limited", response.text)
-        with patch.object(recurring_cancel_request, "RATE_LIMIT_PER_IP", 2):
-            # The matching request is refused too once the address is limited:
-            # no link is sent.
-            response = self._request(
-                name="Paul Martin",
-                email=self.customer.email,
-                reference=self.subscription.name,
-            )
-            self.assertIn("o_subscription_public_limited", response.text)
-        self.assertFalse(
-            self.env["mail.mail"].search([("model", "=", "recurring.cancel.request")])
-        )
-        self.assertEqual(self.env["recurring.cancel.request"].search_count([]), 2)
-
-    def _link(self, mail):
-        match = re.search(
-            r'href="[^"]*(/subscriptions/cancel/\d+/[^"]+)"', mail.body_html
-        )
-        self.assertTrue(match, mail.body_html)
-        return match.group(1)

@@ -66,8 +66,10 @@ class TestSuspendedStates(RecurringBillingCommon):
     def test_public_cancellation_page_finds_a_suspended_subscription(self):
         Request = self.env["recurring.cancel.request"]
         self.assertEqual(
-            Request._find_subscription(
-                self.sub.name, "compta@boulangerie-martin.example"
+            Request._find_subscriptions(
+                self.sub.name,
+                "compta@boulangerie-martin.example",
+                self.sub.partner_id.name,
             ),
             self.sub,
         )

@@ -257,3 +257,53 @@ registry.category("web_tour.tours").add("recurring_portal_switch_offer", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("recurring_portal_consumer_texts", {
+    steps: () => [
+        {
+            content: "A cancelled contract: its status in the customer's words",
+            trigger: ".o_subscription_state[data-state=to_close]:contains(Résiliation prévue le)",
+        },
+        {
+            content: "A credit note is a credit note",
+            trigger: ".o_subscription_invoice_status:contains(Avoir)",
+        },
+        {
+            content: "No back-office state, no refund that did not happen",
+            trigger: "#subscription_invoices",
+            run() {
+                const text = document.body.innerText;
+                for (const word of ["Rembours", "À clôturer", "To Close"]) {
+                    if (text.includes(word)) {
+                        throw new Error(`"${word}" is shown to the customer`);
+                    }
+                }
+            },
+        },
+        {
+            content: "Back to the subscriptions",
+            trigger: ".breadcrumb a[href='/my/subscriptions']",
+            run: "click",
+        },
+        {
+            content: "The contract with a minimum commitment",
+            trigger: ".o_subscription_row:has(.o_subscription_state[data-state=active]) a",
+            run: "click",
+        },
+        {
+            trigger: "a.o_subscription_cancel",
+            run: "click",
+        },
+        {
+            trigger: "button.o_subscription_cancel_next",
+            run: "click",
+        },
+        {
+            content: "The summary says what is still invoiced, and until when",
+            trigger: ".o_subscription_billing_left:contains(Vous serez encore facturé 10 fois 79,20)",
+        },
+        {
+            trigger: ".o_subscription_billing_left:contains(TTC jusqu'au)",
+        },
+    ],
+});
