@@ -1,3 +1,4 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from . import portal
 from . import portal_payment_method
+from . import portal_billing

@@ -16,6 +16,7 @@ from . import test_roles
 from . import test_review_defects
 from . import test_pdf_rendering
 from . import test_portal
+from . import test_portal_security
 from . import test_portal_tour
 from . import test_kpi
 from . import test_kpi_access
