@@ -452,7 +452,10 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         CancelRequest = self.env["recurring.cancel.request"].sudo()
         if CancelRequest._is_rate_limited(ip_address, email):
             raise UserError(
-                self.env._("Too many requests: please try again in an hour.")
+                self.env._(
+                    "Too many cancellation requests for this subscription: please "
+                    "try again in an hour."
+                )
             )
         token = secrets.token_urlsafe(32)
         cancel_request = CancelRequest.create(

@@ -294,7 +294,7 @@ class TestTokenCancellation(PortalSecurityCommon):
         for _i in range(3):
             self._post(self._with_token("/cancel/confirm"))
         response = self._post(self._with_token("/cancel/confirm"))
-        self.assertIn("Too many requests", self._error_text(response))
+        self.assertIn("Too many cancellation requests", self._error_text(response))
         self.assertEqual(self.env["recurring.cancel.request"].search_count([]), 3)
         self.assertEqual(self.subscription.subscription_state, "active")
 
