@@ -161,20 +161,22 @@ class SubscriptionPortal(CustomerPortal):
     def _get_portal_error_messages(self):
         """The errors a subscription page shows for the codes of its URL
         (``?error=<code>``); any other value shows nothing."""
-        _ = request.env._
+        env = request.env
         return {
-            "customer_login": _(
+            "customer_login": env._(
                 "Log in with your customer account to change this subscription, "
                 "its billing details or its payment method. The link you "
                 "followed lets you read it, pay its invoices and ask for its "
                 "cancellation."
             ),
-            "cannot_change": _("This subscription cannot be changed now."),
-            "cannot_cancel": _("This subscription cannot be cancelled."),
-            "payment_method": _(
+            "cannot_change": env._("This subscription cannot be changed now."),
+            "cannot_cancel": env._("This subscription cannot be cancelled."),
+            "payment_method": env._(
                 "The payment method of this subscription cannot be changed."
             ),
-            "unexpected": _("This could not be done. Please try again, or contact us."),
+            "unexpected": env._(
+                "This could not be done. Please try again, or contact us."
+            ),
         }
 
     def _get_portal_error(self, code):
