@@ -2,3 +2,4 @@
 from . import portal
 from . import portal_payment_method
 from . import public_cancel
+from . import portal_billing

@@ -1,5 +1,8 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import logging
+from urllib.parse import urlencode
+
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
@@ -8,8 +11,21 @@ from odoo.tools import format_date
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.addons.sale.controllers.portal import CustomerPortal
 
+from ..models.recurring_subscription_portal import PORTAL_MAX_QUANTITY
+from ..tools import parse_record_id, parse_whole_number
+
+_logger = logging.getLogger(__name__)
+
 # Notices shown on the subscription page after an action (?message=...).
-NOTICES = ("changed", "paused", "resumed", "cancelled", "billing", "payment_method")
+NOTICES = (
+    "changed",
+    "paused",
+    "resumed",
+    "cancelled",
+    "billing",
+    "payment_method",
+    "cancel_link",
+)
 
 
 class SubscriptionPortal(CustomerPortal):
@@ -98,10 +114,93 @@ class SubscriptionPortal(CustomerPortal):
 
     def _acting_partner(self, order_sudo):
         user = request.env.user
-        return order_sudo.partner_id if user._is_public() else user.partner_id
+        return (
+            user.partner_id
+            if self._is_subscription_customer(order_sudo)
+            else order_sudo.partner_id
+        )
 
-    def _prepare_subscription_values(self, order_sudo, access_token, **kw):
+    # ------------------------------------------------------------
+    # WHO ASKS: THE CUSTOMER LOGGED IN, OR A LINK'S ACCESS TOKEN
+    # ------------------------------------------------------------
+
+    def _is_subscription_customer(self, order_sudo):
+        """Whether the request comes from the subscription's customer logged
+        in (a user of its commercial entity). Anyone else who opened the page
+        with its access token (logged out, or logged in as someone else) has
+        the token's powers only, as Odoo's ``sale`` portal gives them: read,
+        pay the invoices, and ask for the cancellation, which is then
+        confirmed from the customer's mailbox."""
+        return order_sudo._portal_is_customer(request.env.user)
+
+    def _check_subscription_customer(self, order_sudo, access_token, suffix=""):
+        """``None`` when the customer is logged in; otherwise the answer to a
+        request that needs their login: the login page, back to the page of
+        ``suffix``, for a visitor; the subscription page with the
+        ``customer_login`` error for another account."""
+        if self._is_subscription_customer(order_sudo):
+            return None
+        if request.env.user._is_public():
+            back = self._subscription_url(order_sudo, suffix, access_token)
+            return request.redirect("/web/login?" + urlencode({"redirect": back}))
+        return request.redirect(
+            self._subscription_url(
+                order_sudo, access_token=access_token, error="customer_login"
+            )
+        )
+
+    # ------------------------------------------------------------
+    # MESSAGES: CODES MAPPED TO TRANSLATED TEXTS, NEVER TEXT FROM THE URL
+    # ------------------------------------------------------------
+
+    def _get_portal_error_messages(self):
+        """The errors a subscription page shows for the codes of its URL
+        (``?error=<code>``); any other value shows nothing."""
+        env = request.env
+        return {
+            "customer_login": env._(
+                "Log in with your customer account to change this subscription, "
+                "its billing details or its payment method. The link you "
+                "followed lets you read it, pay its invoices and ask for its "
+                "cancellation."
+            ),
+            "cannot_change": env._("This subscription cannot be changed now."),
+            "cannot_cancel": env._("This subscription cannot be cancelled."),
+            "payment_method": env._(
+                "The payment method of this subscription cannot be changed."
+            ),
+            "unexpected": env._(
+                "This could not be done. Please try again, or contact us."
+            ),
+        }
+
+    def _get_portal_error(self, code):
+        """The translated text of the error ``code``, or ``False``."""
+        if not isinstance(code, str):
+            return False
+        return self._get_portal_error_messages().get(code, False)
+
+    def _get_error_message(self, error):
+        """What to tell the subscriber of a refusal raised by the
+        subscription's own checks. An access error speaks of models and
+        users: it is logged and told as an unexpected error."""
+        if isinstance(error, AccessError | MissingError):
+            _logger.info("Portal request refused: %s", error)
+            return self._get_portal_error("unexpected")
+        return error.args[0]
+
+    def _prepare_subscription_values(
+        self, order_sudo, access_token, message=None, error=None, error_message=None
+    ):
+        """The values of a subscription's pages.
+
+        :param message: the code of a notice (``NOTICES``)
+        :param error: the code of an error (``_get_portal_error_messages``)
+        :param error_message: the text of a refusal raised by the checks,
+            never from the request
+        """
         invoices = order_sudo._get_portal_invoices()
+        is_customer = self._is_subscription_customer(order_sudo)
         values = {
             "subscription": order_sudo,
             "page_name": "subscription",
@@ -110,8 +209,16 @@ class SubscriptionPortal(CustomerPortal):
             "period_label": order_sudo._get_portal_period_label(),
             "cancel_date": order_sudo._portal_can_cancel()
             and order_sudo._get_portal_cancellation_date(),
-            "notice": kw.get("message") if kw.get("message") in NOTICES else False,
-            "error": kw.get("error"),
+            "notice": message if message in NOTICES else False,
+            "error": error_message or self._get_portal_error(error),
+            # The customer logged in, or a link's access token alone.
+            "subscription_customer": is_customer,
+            "subscription_login_url": not is_customer
+            and request.env.user._is_public()
+            and "/web/login?"
+            + urlencode(
+                {"redirect": self._subscription_url(order_sudo, "", access_token)}
+            ),
             "report_type": "html",
             "res_company": order_sudo.company_id,
             "subscription_access_token": access_token,
@@ -122,6 +229,7 @@ class SubscriptionPortal(CustomerPortal):
         )
 
     def _render_subscription(self, order_sudo, access_token, **kw):
+        """The subscription page; ``kw`` as ``_prepare_subscription_values``."""
         values = self._prepare_subscription_values(order_sudo, access_token, **kw)
         return request.render("recurring_billing.portal_subscription_page", values)
 
@@ -133,7 +241,10 @@ class SubscriptionPortal(CustomerPortal):
             order_sudo = self._subscription_check_access(order_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        return self._render_subscription(order_sudo, access_token, **kw)
+        # Only codes are read from the URL: a text given there is never shown.
+        return self._render_subscription(
+            order_sudo, access_token, message=kw.get("message"), error=kw.get("error")
+        )
 
     @http.route(["/my/orders/<int:order_id>"], type="http", auth="public", website=True)
     def portal_order_page(self, order_id, report_type=None, access_token=None, **kw):
@@ -152,19 +263,29 @@ class SubscriptionPortal(CustomerPortal):
             order_id, report_type=report_type, access_token=access_token, **kw
         )
 
-    def _run_action(self, order_id, access_token, action, message, **kw):
+    def _run_action(
+        self, order_id, access_token, action, message, customer_only=True, **kw
+    ):
         """Check access, run ``action(order_sudo, partner)`` and go back to the
-        subscription page; a refusal is shown there, nothing changed."""
+        subscription page; a refusal is shown there, nothing changed.
+
+        :param customer_only: the action needs the customer's login; an access
+            token alone is sent to the login page
+        """
         try:
             order_sudo = self._subscription_check_access(order_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
+        if customer_only:
+            denied = self._check_subscription_customer(order_sudo, access_token)
+            if denied:
+                return denied
         try:
             with request.env.cr.savepoint():
                 result = action(order_sudo, self._acting_partner(order_sudo))
         except (UserError, ValidationError) as error:
             return self._render_subscription(
-                order_sudo, access_token, error=error.args[0]
+                order_sudo, access_token, error_message=self._get_error_message(error)
             )
         if result is not None:
             return result
@@ -210,21 +331,29 @@ class SubscriptionPortal(CustomerPortal):
 
     def _parse_quantities(self, order_sudo, kw):
         """``{product: quantity}`` from the form's ``qty_<product id>``
-        fields, for the products the subscriber may change."""
+        fields, for the products the subscriber may change: whole numbers
+        within their bounds, parsed strictly (no ``nan``, ``inf``, ``1e400``,
+        sign nor decimals); a UserError that says so otherwise."""
         quantities = {}
-        for product in order_sudo._get_portal_change_products():
+        products = order_sudo._get_portal_change_products()
+        for product, (_current, minimum) in products.items():
             raw = kw.get(f"qty_{product.id}")
             if raw in (None, ""):
                 continue
-            try:
-                quantities[product] = float(raw)
-            except ValueError as error:
-                raise ValidationError(
+            quantity = parse_whole_number(
+                raw, minimum=int(minimum), maximum=PORTAL_MAX_QUANTITY
+            )
+            if quantity is None:
+                raise UserError(
                     request.env._(
-                        "The quantity of %(product)s must be a number.",
+                        "The quantity of %(product)s must be a whole number "
+                        "from %(minimum)s to %(maximum)s.",
                         product=product.display_name,
+                        minimum=int(minimum),
+                        maximum=PORTAL_MAX_QUANTITY,
                     )
-                ) from error
+                )
+            quantities[product] = float(quantity)
         return quantities
 
     def _parse_offer(self, order_sudo, kw):
@@ -260,11 +389,12 @@ class SubscriptionPortal(CustomerPortal):
             order_sudo = self._subscription_check_access(order_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
+        denied = self._check_subscription_customer(order_sudo, access_token, "/change")
+        if denied:
+            return denied
         if not order_sudo._portal_can_change():
             return self._render_subscription(
-                order_sudo,
-                access_token,
-                error=request.env._("This subscription cannot be changed now."),
+                order_sudo, access_token, error="cannot_change"
             )
         values = self._prepare_subscription_values(order_sudo, access_token)
         current_offer, _quantity, offers = order_sudo._get_portal_offers()
@@ -285,7 +415,7 @@ class SubscriptionPortal(CustomerPortal):
                 }
                 values["asked_offer"] = offer
             except (UserError, ValidationError) as error:
-                values["error"] = error.args[0]
+                values["error"] = self._get_error_message(error)
         return request.render("recurring_billing.portal_subscription_change", values)
 
     @http.route(
@@ -306,67 +436,6 @@ class SubscriptionPortal(CustomerPortal):
         return self._run_action(order_id, access_token, change, "changed")
 
     # ------------------------------------------------------------
-    # BILLING ADDRESS AND VAT / SIRET
-    # ------------------------------------------------------------
-
-    def _billing_fields(self):
-        return [
-            "street",
-            "street2",
-            "zip",
-            "city",
-            "country_id",
-            "email",
-            "vat",
-            "siret",
-            "company_name",
-        ]
-
-    @http.route(
-        ["/my/subscriptions/<int:order_id>/billing"],
-        type="http",
-        auth="public",
-        methods=["GET", "POST"],
-        website=True,
-    )
-    def portal_subscription_billing(self, order_id, access_token=None, **kw):
-        try:
-            order_sudo = self._subscription_check_access(order_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        values = self._prepare_subscription_values(order_sudo, access_token)
-        values.update(
-            page_name="subscription_billing",
-            billing_partner=order_sudo.partner_invoice_id,
-            countries=request.env["res.country"].sudo().search([]),
-            form={},
-        )
-        if request.httprequest.method == "POST":
-            vals = {
-                key: (kw.get(key) or "").strip()
-                for key in self._billing_fields()
-                if key in kw
-            }
-            values["form"] = vals
-            if "country_id" in vals:
-                country_id = vals["country_id"]
-                vals["country_id"] = int(country_id) if country_id.isdigit() else False
-            try:
-                with request.env.cr.savepoint():
-                    order_sudo._portal_update_billing(
-                        dict(vals), self._acting_partner(order_sudo)
-                    )
-            except (UserError, ValidationError) as error:
-                values["error"] = error.args[0]
-            else:
-                return request.redirect(
-                    self._subscription_url(
-                        order_sudo, access_token=access_token, message="billing"
-                    )
-                )
-        return request.render("recurring_billing.portal_subscription_billing", values)
-
-    # ------------------------------------------------------------
     # CANCELLATION: REASON, SUMMARY, CONFIRMATION
     # ------------------------------------------------------------
 
@@ -375,7 +444,9 @@ class SubscriptionPortal(CustomerPortal):
 
     def _get_portal_close_reason(self, reason_id):
         """The close reason ``reason_id`` if subscribers may choose it."""
-        return request.env["recurring.close.reason"]._get_portal_reason(reason_id)
+        return request.env["recurring.close.reason"]._get_portal_reason(
+            parse_record_id(reason_id)
+        )
 
     @http.route(
         ["/my/subscriptions/<int:order_id>/cancel"],
@@ -393,9 +464,7 @@ class SubscriptionPortal(CustomerPortal):
             return request.redirect("/my")
         if not order_sudo._portal_can_cancel():
             return self._render_subscription(
-                order_sudo,
-                access_token,
-                error=request.env._("This subscription cannot be cancelled."),
+                order_sudo, access_token, error="cannot_cancel"
             )
         values = self._prepare_subscription_values(order_sudo, access_token)
         values.update(
@@ -416,11 +485,23 @@ class SubscriptionPortal(CustomerPortal):
         website=True,
     )
     def portal_subscription_cancel_confirm(self, order_id, access_token=None, **kw):
-        """Step 3: cancel, and confirm it by email at once."""
+        """Step 3: the customer logged in cancels, confirmed by email at once;
+        a visitor with the access token alone gets the confirmation link of
+        the public cancellation page emailed to the customer's address."""
         reason = self._get_portal_close_reason(kw.get("reason_id"))
         comment = (kw.get("comment") or "").strip()[:1000]
 
         def cancel(order, partner):
-            order._portal_cancel(partner, reason=reason, comment=comment)
+            if self._is_subscription_customer(order):
+                order._portal_cancel(partner, reason=reason, comment=comment)
+                return None
+            order._portal_request_cancellation(request.httprequest.remote_addr)
+            return request.redirect(
+                self._subscription_url(
+                    order, access_token=access_token, message="cancel_link"
+                )
+            )
 
-        return self._run_action(order_id, access_token, cancel, "cancelled")
+        return self._run_action(
+            order_id, access_token, cancel, "cancelled", customer_only=False
+        )

@@ -20,15 +20,8 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
 
     def _get_payment_method_partner(self, order_sudo):
         """Who saves the payment method: the logged-in contact of the
-        subscription's customer, or the customer itself (access token)."""
-        user_partner = request.env.user.partner_id
-        if (
-            not request.env.user._is_public()
-            and user_partner.commercial_partner_id
-            == order_sudo.partner_id.commercial_partner_id
-        ):
-            return user_partner
-        return order_sudo.partner_id
+        subscription's customer (an access token alone may not)."""
+        return self._acting_partner(order_sudo)
 
     def _get_payment_method_providers(self, order_sudo, partner_sudo, report=None):
         """The providers that may save a payment method for this subscription
@@ -57,18 +50,20 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
     def portal_subscription_payment_method(self, order_id, access_token=None, **kw):
         """Odoo's payment form in validation mode: a new payment method saved
         there becomes this subscription's; another saved method of the
-        customer may be chosen instead."""
+        customer may be chosen instead. The customer's login only: an access
+        token alone is sent to the login page."""
         try:
             order_sudo = self._subscription_check_access(order_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
+        denied = self._check_subscription_customer(
+            order_sudo, access_token, "/payment_method"
+        )
+        if denied:
+            return denied
         if not order_sudo._portal_can_update_payment_method():
             return self._render_subscription(
-                order_sudo,
-                access_token,
-                error=request.env._(
-                    "The payment method of this subscription cannot be changed."
-                ),
+                order_sudo, access_token, error="payment_method"
             )
         partner_sudo = self._get_payment_method_partner(order_sudo)
         availability_report = {}
@@ -99,13 +94,8 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
             partner_id=partner_sudo.id,
             providers_sudo=providers_sudo,
             payment_methods_sudo=payment_methods_sudo,
-            # The customer's other saved methods, for its logged-in contacts
-            # only: a link with the access token saves a new one.
-            tokens_sudo=(
-                order_sudo._get_portal_payment_tokens()
-                if not request.env.user._is_public()
-                else request.env["payment.token"]
-            ),
+            # The customer's other saved methods.
+            tokens_sudo=order_sudo._get_portal_payment_tokens(),
             availability_report=availability_report,
             transaction_route=self._subscription_url(
                 order_sudo, "/payment_method/transaction"
@@ -124,13 +114,16 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
 
     def _payment_method_check_access(self, order_id, access_token):
         """The subscription, for the JSON routes of the payment form; a
-        ValidationError (shown by the form) for anything refused."""
+        ValidationError (shown by the form) for anything refused, the
+        customer's login needed."""
         try:
             order_sudo = self._subscription_check_access(order_id, access_token)
         except (AccessError, MissingError) as error:
             raise ValidationError(
                 request.env._("The access token is invalid.")
             ) from error
+        if not self._is_subscription_customer(order_sudo):
+            raise ValidationError(self._get_portal_error("customer_login"))
         if not order_sudo._portal_can_update_payment_method():
             raise ValidationError(
                 request.env._(
@@ -168,11 +161,7 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
                 prefix=f"{order_sudo.name}-V"
             ),
             # Where the payment status page leads, whatever the browser says.
-            landing_route=self._subscription_url(
-                order_sudo,
-                access_token=access_token if request.env.user._is_public() else None,
-                message="payment_method",
-            ),
+            landing_route=self._subscription_url(order_sudo, message="payment_method"),
         )
         tx_sudo = self._create_transaction(
             custom_create_values={"recurring_subscription_id": order_sudo.id},
@@ -191,10 +180,6 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
         """Make another saved payment method of the customer this
         subscription's."""
         order_sudo = self._payment_method_check_access(order_id, access_token)
-        if request.env.user._is_public():
-            raise ValidationError(
-                request.env._("Log in to choose another of your payment methods.")
-            )
         token_sudo = (
             request.env["payment.token"]
             .sudo()
@@ -211,5 +196,5 @@ class SubscriptionPaymentMethodPortal(SubscriptionPortal):
                     token_sudo, self._get_payment_method_partner(order_sudo)
                 )
         except UserError as error:
-            raise ValidationError(error.args[0]) from error
+            raise ValidationError(self._get_error_message(error)) from error
         return True

@@ -14,6 +14,7 @@ from . import recurring_subscription_change
 from . import recurring_subscription_mail
 from . import recurring_subscription_portal
 from . import recurring_subscription_portal_summary
+from . import recurring_subscription_portal_billing
 from . import recurring_mrr_event
 from . import recurring_subscription_kpi
 from . import recurring_subscription_payment

@@ -1,13 +1,16 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
+import math
+import secrets
 
 from markupsafe import Markup
-from stdnum.fr import siret as stdnum_siret
 
-from odoo import SUPERUSER_ID, api, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
+from odoo.tools import email_normalize, format_date
+
+from .recurring_cancel_request import LINK_VALIDITY, _hash_token
 
 _logger = logging.getLogger(__name__)
 
@@ -63,6 +66,21 @@ class RecurringSubscriptionPortal(models.AbstractModel):
     def _portal_can_cancel(self):
         self.ensure_one()
         return self.subscription_state in self._get_cancellable_states()
+
+    def _portal_is_customer(self, user):
+        """Whether ``user`` is logged in as this subscription's customer: a
+        user of its commercial entity (the customer or one of its contacts).
+        Only they may change the subscription, its billing details and its
+        payment method; a visitor with the access token alone (a forwarded
+        email, a shared mailbox) may read it, pay its invoices and ask for
+        its cancellation, confirmed from the customer's mailbox."""
+        self.ensure_one()
+        return bool(
+            user
+            and not user._is_public()
+            and user.partner_id.commercial_partner_id
+            == self.sudo().partner_id.commercial_partner_id
+        )
 
     def _portal_can_update_payment_method(self):
         """A subscription that still has invoices to come or to pay."""
@@ -162,8 +180,11 @@ class RecurringSubscriptionPortal(models.AbstractModel):
                     )
                 )
             current, minimum = allowed[product]
-            if quantity != int(quantity) or not (
-                minimum <= quantity <= PORTAL_MAX_QUANTITY
+            if (
+                not isinstance(quantity, int | float)
+                or not math.isfinite(quantity)
+                or quantity != int(quantity)
+                or not minimum <= quantity <= PORTAL_MAX_QUANTITY
             ):
                 raise ValidationError(
                     self.env._(
@@ -399,60 +420,74 @@ class RecurringSubscriptionPortal(models.AbstractModel):
         )
         mails.send_after_commit()
 
-    def _portal_update_billing(self, vals, partner):
-        """Write the billing address and VAT/SIRET of the subscription's
-        invoicing contact, checked by the same constraints as in the back
-        office; the next invoices are addressed with them."""
+    def _portal_request_cancellation(self, ip_address=None):
+        """A visitor with the access token alone, not logged in as the
+        customer, asks to cancel: the confirmation link of the public
+        cancellation page is queued to the customer's address rather than
+        the subscription being cancelled, so that a forwarded email is no
+        cancellation. The public page's limit applies (a few links an hour
+        for one contract and address; those already sent stay valid), and
+        the answer is the same either way.
+
+        :return: the address the link goes to
+        """
         self.ensure_one()
-        if self.subscription_state == "closed":
+        if not self._portal_can_cancel():
             raise UserError(
-                self.env._("Subscription %(order)s is closed.", order=self.name)
+                self.env._(
+                    "Subscription %(order)s cannot be cancelled: it is %(state)s.",
+                    order=self.name,
+                    state=self._subscription_state_label(),
+                )
             )
-        required = [key for key in ("street", "city", "country_id") if key in vals]
-        if any(not vals[key] for key in required):
+        customer = self.sudo().partner_id
+        email = email_normalize(
+            customer.email or customer.commercial_partner_id.email or ""
+        )
+        if not email:
             raise UserError(
-                self.env._("The street, the city and the country are required.")
+                self.env._(
+                    "No email address is known for this subscription's customer: "
+                    "log in, or contact us to cancel it."
+                )
             )
-        invoice_partner = self.sudo().partner_invoice_id
-        commercial = invoice_partner.commercial_partner_id
-        commercial_vals = {
-            key: vals.pop(key)
-            for key in ("vat", "siret", "company_name")
-            if key in vals
-        }
-        for key in ("vat", "siret"):
-            if key in commercial_vals and not commercial_vals[key] and commercial[key]:
-                raise UserError(
-                    self.env._(
-                        "Your VAT number and SIRET cannot be removed here: "
-                        "please contact us."
-                    )
-                )
-        if commercial_vals.get("siret"):
-            commercial_vals["siret"] = stdnum_siret.compact(commercial_vals["siret"])
-            if not stdnum_siret.is_valid(commercial_vals["siret"]):
-                raise ValidationError(
-                    self.env._(
-                        "%(siret)s is not a valid SIRET number (14 digits).",
-                        siret=commercial_vals["siret"],
-                    )
-                )
-        if "company_name" in commercial_vals:
-            commercial_vals["name"] = commercial_vals.pop("company_name")
-            if not commercial.is_company or not commercial_vals["name"]:
-                commercial_vals.pop("name")
-        with self.env.cr.savepoint():
-            invoice_partner.write(vals)
-            commercial.write(commercial_vals)
-        self._portal_as_company()._portal_log(
-            self.env._(
-                "Billing details updated by the customer on the customer portal."
+        cancel_request = (
+            self.env["recurring.cancel.request"]
+            .sudo()
+            .create(
+                {
+                    "name": customer.name,
+                    "email": email,
+                    "reference": self.name,
+                    "ip_address": ip_address,
+                    "subscription_id": self.id,
+                    "process_after": fields.Datetime.now(),
+                }
+            )
+        )
+        if cancel_request._is_link_limited(self):
+            cancel_request.state = "limited"
+            return email
+        token = secrets.token_urlsafe(32)
+        cancel_request.write(
+            {
+                "state": "sent",
+                "token_hash": _hash_token(token),
+                "expiration": fields.Datetime.now() + LINK_VALIDITY,
+            }
+        )
+        cancel_request._queue_link(token)
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
+        self._portal_as_company().message_post(
+            body=self.env._(
+                "Cancellation requested on the customer portal through the "
+                "subscription's link, without logging in: a confirmation link "
+                "was emailed to %(email)s.",
+                email=email,
             ),
-            partner,
+            subtype_xmlid="mail.mt_note",
         )
-        self._portal_as_company()._send_portal_mail(
-            "recurring_billing.mail_template_subscription_portal_billing"
-        )
+        return email
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: HISTORY

@@ -18,6 +18,7 @@ from . import test_pdf_rendering
 from . import test_portal
 from . import test_portal_public_cancel
 from . import test_portal_consumer_texts
+from . import test_portal_security
 from . import test_portal_tour
 from . import test_kpi
 from . import test_kpi_access

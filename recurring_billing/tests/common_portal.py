@@ -122,6 +122,39 @@ class RecurringPortalCommon(RecurringBillingCommon, HttpCase):
             ):
                 break
 
+    def _create_new_subscriber(self, login, **partner_vals):
+        """A French customer with a portal account (password = login) and a
+        subscription that starts in ten days: nothing invoiced yet, so that
+        its VAT number and name may still change."""
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Librairie Bernard",
+                "email": f"{login}@librairie-bernard.example",
+                "street": "5 rue des Livres",
+                "zip": "33000",
+                "city": "Bordeaux",
+                "country_id": self.env.ref("base.fr").id,
+                "lang": "en_US",
+                **partner_vals,
+            }
+        )
+        new_test_user(
+            self.env,
+            login,
+            password=login,
+            email=partner.email,
+            groups="base.group_portal",
+            partner_id=partner.id,
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        subscription = self._create_subscription(
+            self.today + timedelta(days=10),
+            template=self.template_portal,
+            partner_id=partner.id,
+        )
+        return partner, subscription
+
     def _csrf_token(self, url):
         """The CSRF token of the form on the page at ``url``."""
         response = self.url_open(url)

@@ -344,39 +344,46 @@ class TestPortalActions(RecurringPortalCommon):
         self.assertFalse(self.subscription.close_reason_id)
 
     def test_billing_details_validated_as_in_the_back_office(self):
-        self.authenticate("rb_portal_subscriber", "rb_portal_subscriber")
-        response = self._post(
-            "/billing", {"vat": "FR00000000000", "street": "8 rue Neuve"}
+        # Nothing invoiced yet: the VAT number may still change.
+        customer, subscription = self._create_new_subscriber(
+            "rb_portal_bernard", vat="FR44732829320"
         )
+        self.authenticate("rb_portal_bernard", "rb_portal_bernard")
+        url = f"/my/subscriptions/{subscription.id}/billing"
+        csrf = self._csrf_token(url)
+
+        def post(data):
+            return self.url_open(url, data={"csrf_token": csrf, **data})
+
+        response = post({"vat": "FR00000000000", "street": "8 rue Neuve"})
         self.assertIn("o_subscription_error", response.text)
-        self.customer.invalidate_recordset()
-        self.assertEqual(self.customer.vat, "FR44732829320")
-        self.assertEqual(self.customer.street, "3 place du Marché")
-        response = self._post(
-            "/billing",
+        self.assertIn("FR00000000000 is not a valid VAT number", response.text)
+        customer.invalidate_recordset()
+        self.assertEqual(customer.vat, "FR44732829320")
+        self.assertEqual(customer.street, "5 rue des Livres")
+        response = post(
             {
                 "vat": "FR23334175221",
                 "street": "8 rue Neuve",
                 "siret": "12345678900001",
-            },
+            }
         )
         self.assertIn("o_subscription_error", response.text)
-        response = self._post("/billing", {"street": "", "city": "Lyon"})
+        response = post({"street": "", "city": "Lyon"})
         self.assertIn("o_subscription_error", response.text)
-        response = self._post(
-            "/billing",
+        response = post(
             {
                 "vat": "FR23334175221",
                 "street": "8 rue Neuve",
                 "siret": "33417522100004",
                 "zip": "69003",
-            },
+            }
         )
         self.assertIn('data-notice="billing"', response.text)
-        self.customer.invalidate_recordset()
-        self.assertEqual(self.customer.street, "8 rue Neuve")
-        self.assertEqual(self.customer.zip, "69003")
-        self.assertEqual(self.customer.vat, "FR23334175221")
-        self.assertEqual(self.customer.siret, "33417522100004")
+        customer.invalidate_recordset()
+        self.assertEqual(customer.street, "8 rue Neuve")
+        self.assertEqual(customer.zip, "69003")
+        self.assertEqual(customer.vat, "FR23334175221")
+        self.assertEqual(customer.siret, "33417522100004")
         # The next invoice is addressed with them.
-        self.assertEqual(self.subscription.partner_invoice_id, self.customer)
+        self.assertEqual(subscription.partner_invoice_id, customer)

@@ -241,30 +241,42 @@ class TestPortalPaymentMethod(RecurringPortalCommon):
         self.assertEqual(self._validation_count(), 0)
         self.assertEqual(self._snapshot(self.subscription), before)
         self.assertEqual(self.subscription.payment_token_id, self.old_token)
+        # The subscription's own access token is no login: replacing the
+        # payment method needs the customer's (issue 24).
         access_token = self.subscription.access_token
         other_card = self._create_demo_token(self.provider, "5555")
         public_url = f"{self.url}/payment_method?access_token={access_token}"
-        form = self._form_values(public_url)
-        # Without logging in, a new method only: the others are not shown
-        # nor may be chosen.
-        self.assertNotIn("5555", self.url_open(public_url).text)
+        response = self.url_open(public_url)
+        self.assertIn("/web/login", response.url)
+        self.assertNotIn("o_payment_form", response.text)
         with self.assertRaises(JsonRpcException):
             self.make_jsonrpc_request(
-                form["assign-token-route"],
+                f"{self.url}/payment_method/assign",
                 {"token_id": other_card.id, "access_token": access_token},
             )
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                f"{self.url}/payment_method/transaction",
+                self._transaction_params(access_token),
+            )
+        # Another customer's login with this token: the same.
+        self.authenticate("rb_portal_other", "rb_portal_other")
+        response = self.url_open(public_url)
+        self.assertNotIn("o_payment_form", response.text)
+        self.assertIn("error=customer_login", response.url)
+        self.assertIn("Log in with your customer account", response.text)
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                f"{self.url}/payment_method/transaction",
+                self._transaction_params(access_token),
+            )
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request(
+                f"{self.url}/payment_method/assign",
+                {"token_id": other_card.id, "access_token": access_token},
+            )
+        self.assertEqual(self._validation_count(), 0)
         self.assertEqual(self.subscription.payment_token_id, self.old_token)
-        values = self.make_jsonrpc_request(
-            form["transaction-route"], self._transaction_params(access_token)
-        )
-        tx = self.env["payment.transaction"].search(
-            [("reference", "=", values["reference"])]
-        )
-        self.assertEqual(tx.partner_id, self.customer)
-        self.assertEqual(
-            tx.landing_route,
-            f"{self.url}?message=payment_method&access_token={access_token}",
-        )
 
     def test_closed_subscription_and_foreign_provider_are_refused(self):
         self.authenticate("rb_portal_subscriber", "rb_portal_subscriber")
