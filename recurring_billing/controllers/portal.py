@@ -471,6 +471,9 @@ class SubscriptionPortal(CustomerPortal):
             page_name="subscription_cancel",
             reasons=self._get_portal_close_reasons(),
             step="summary" if request.httprequest.method == "POST" else "reason",
+            # A visitor with the token alone confirms from the customer's
+            # mailbox: no cancellation, nor its confirmation, at this step.
+            cancel_by_email=not self._is_subscription_customer(order_sudo),
             reason=self._get_portal_close_reason(kw.get("reason_id")),
             comment=(kw.get("comment") or "").strip()[:1000],
             form_action=self._subscription_url(order_sudo, "/cancel/confirm"),

@@ -257,6 +257,7 @@ class TestTokenCancellation(PortalSecurityCommon):
         self.assertIn("o_subscription_cancel_reason", page.text)
         summary = self._post(self._with_token("/cancel"), {"reason_id": str(reason.id)})
         self.assertIn("o_subscription_cancel_by_email", summary.text)
+        self.assertNotIn("A confirmation is sent to you by email at once", summary.text)
         response = self._post(
             self._with_token("/cancel/confirm"), {"reason_id": str(reason.id)}
         )
@@ -322,6 +323,7 @@ class TestTokenCancellation(PortalSecurityCommon):
         self.authenticate("rb_portal_subscriber", "rb_portal_subscriber")
         summary = self._post(f"{self.url}/cancel")
         self.assertNotIn("o_subscription_cancel_by_email", summary.text)
+        self.assertIn("A confirmation is sent to you by email at once", summary.text)
         response = self._post(f"{self.url}/cancel/confirm")
         self.assertIn('data-notice="cancelled"', response.text)
         self.assertEqual(self.subscription.subscription_state, "to_close")
