@@ -117,9 +117,9 @@ class TestDunningReport(RecurringDunningCommon):
                 for e in subscription.mrr_event_ids.sorted("id")
             ],
             [
-                ("2026-01-05", "new", "start", 79.20),
-                ("2026-01-XX", "churn", "suspend", -79.20),
-                ("2026-01-26", "reactivation", "resume", 79.20),
+                ("2026-01-05", "new", "start", 66.0),
+                ("2026-01-25", "churn", "suspend", -66.0),
+                ("2026-01-26", "reactivation", "resume", 66.0),
             ],
         )
 
