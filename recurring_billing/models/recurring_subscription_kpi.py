@@ -33,7 +33,14 @@ class RecurringSubscriptionKpi(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        orders = super().create(vals_list)
+        # Their lines, created with them, log nothing: the order logs once.
+        orders = (
+            super(
+                RecurringSubscriptionKpi, self.with_context(recurring_kpi_no_log=True)
+            )
+            .create(vals_list)
+            .with_env(self.env)
+        )
         mrr_states = self._get_mrr_states()
         running = orders.filtered(lambda order: order.subscription_state in mrr_states)
         running._kpi_log_mrr(previous_states=dict.fromkeys(running.ids, False))
@@ -55,6 +62,15 @@ class RecurringSubscriptionKpi(models.AbstractModel):
     # ------------------------------------------------------------
     # BUSINESS METHODS: CHANGES
     # ------------------------------------------------------------
+
+    def _recompute_prices(self):
+        """Prices recomputed by the pricelist ("Update Prices"): their
+        computed prices are no write of the lines, one movement after all."""
+        res = super(
+            RecurringSubscriptionKpi, self.with_context(recurring_kpi_no_log=True)
+        )._recompute_prices()
+        self._kpi_log_mrr_after_edit()
+        return res
 
     def _subscription_change(self, quantities, change_date=None):
         """A change takes effect on ``change_date``: its movement is dated so."""

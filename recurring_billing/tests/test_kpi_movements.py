@@ -270,6 +270,37 @@ class TestKpiMovements(RecurringKpiCommon):
             (87.0, 12.0, 555.0),
         )
 
+    def test_prices_updated_by_a_pricelist(self):
+        """A price of the pricelist changed, then "Update Prices" on a
+        subscription not invoiced yet (Odoo keeps invoiced prices): one
+        movement."""
+        sub = self._kpi_subscription("2025-04-05", self.customers[4], 60.0)
+        sub.pricelist_id.item_ids = [
+            Command.create(
+                {
+                    "applied_on": "1_product",
+                    "product_tmpl_id": self.product_cloud.product_tmpl_id.id,
+                    "compute_price": "fixed",
+                    "fixed_price": 45.0,
+                }
+            )
+        ]
+        with freeze_time("2025-04-10"):
+            sub.action_update_prices()
+        self.assertEqual(sub.order_line.price_unit, 45.0)
+        self.assertEqual(
+            self._events(sub),
+            [
+                ("2025-04-05", "new", "start", 60.0, 0.0),
+                ("2025-04-10", "contraction", "change", -15.0, 0.0),
+            ],
+        )
+        april = self.assertIdentity(self._query())[3]
+        self.assertEqual(
+            (april["expansion"], april["contraction"], april["mrr"]),
+            (60.0, 15.0, 525.0),
+        )
+
     def test_tier_prices_change_the_mrr(self):
         tiered = self._create_product(
             name="Seats (tiered)",
