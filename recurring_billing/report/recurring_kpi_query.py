@@ -69,7 +69,7 @@ class RecurringKpiQuery(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_events_sql(self, filters=None, date_to=None):
+    def _kpi_events_sql(self, filters=None, date_to=None, customers=True):
         """The MRR log as a query: one row per movement of the companies the
         user works in, restricted by ``filters`` (see ``KPI_FILTERS``) and
         up to ``date_to``, with, consolidated:
@@ -84,6 +84,9 @@ class RecurringKpiQuery(models.AbstractModel):
           second subscription being an expansion;
         - ``step``: the change of the count of paying subscriptions (by
           ``event_type``, the movement of the subscription itself).
+
+        Without ``customers``, the rows have no ``movement_type`` (nor
+        ``fx``): the query does not sort the log by customer.
         """
         filters = filters or {}
         company_ids = self.env.companies.ids
@@ -98,6 +101,34 @@ class RecurringKpiQuery(models.AbstractModel):
         if date_to:
             conditions.append(SQL("e.date <= %s", date_to))
         target = self.env.company.currency_id
+        events = SQL(
+            """
+            SELECT e.id, e.date, date_trunc('month', e.date)::date AS month,
+                   e.subscription_id, e.company_id,
+                   COALESCE(e.partner_id, -e.subscription_id) AS partner_id,
+                   e.country_id, e.plan_id, e.template_id, e.user_id,
+                   e.event_type, e.reason,
+                   CASE WHEN e.company_currency_id = %(target)s
+                        THEN e.mrr_delta_company + COALESCE(e.mrr_fx_company, 0)
+                        ELSE %(after)s - COALESCE(%(before)s, 0) END AS delta,
+                   CASE WHEN e.company_currency_id = %(target)s
+                        THEN e.mrr_delta_company
+                        ELSE %(change)s END AS movement,
+                   CASE e.event_type WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1
+                        WHEN 'churn' THEN -1 ELSE 0 END AS step
+              FROM recurring_mrr_event e
+             WHERE %(where)s
+            """,
+            target=target.id,
+            after=self._kpi_convert_sql(SQL("e.mrr_after_company"), SQL("e.date")),
+            before=self._kpi_convert_sql(
+                SQL("e.mrr_before_company"), SQL("e.previous_date")
+            ),
+            change=self._kpi_convert_sql(SQL("e.mrr_delta_company"), SQL("e.date")),
+            where=SQL(" AND ").join(conditions),
+        )
+        if not customers:
+            return events
         return SQL(
             """
             SELECT ev.*, ev.delta - ev.movement AS fx,
@@ -111,39 +142,14 @@ class RecurringKpiQuery(models.AbstractModel):
                 SELECT ev.*,
                        COALESCE(SUM(ev.delta) OVER customer, 0) AS customer_before,
                        COUNT(*) OVER customer > 0 AS customer_seen
-                  FROM (
-                    SELECT e.id, e.date, date_trunc('month', e.date)::date AS month,
-                           e.subscription_id, e.company_id,
-                           COALESCE(e.partner_id, -e.subscription_id) AS partner_id,
-                           e.country_id, e.plan_id, e.template_id, e.user_id,
-                           e.event_type, e.reason,
-                           CASE WHEN e.company_currency_id = %(target)s
-                                THEN e.mrr_delta_company
-                                     + COALESCE(e.mrr_fx_company, 0)
-                                ELSE %(after)s - COALESCE(%(before)s, 0)
-                                END AS delta,
-                           CASE WHEN e.company_currency_id = %(target)s
-                                THEN e.mrr_delta_company
-                                ELSE %(change)s END AS movement,
-                           CASE e.event_type WHEN 'new' THEN 1
-                                WHEN 'reactivation' THEN 1
-                                WHEN 'churn' THEN -1 ELSE 0 END AS step
-                      FROM recurring_mrr_event e
-                     WHERE %(where)s
-                  ) ev
+                  FROM (%(events)s) ev
                 WINDOW customer AS (
                     PARTITION BY ev.partner_id ORDER BY ev.date, ev.id
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
               ) ev
             """,
-            target=target.id,
             zero=target.rounding / 2,
-            after=self._kpi_convert_sql(SQL("e.mrr_after_company"), SQL("e.date")),
-            before=self._kpi_convert_sql(
-                SQL("e.mrr_before_company"), SQL("e.previous_date")
-            ),
-            change=self._kpi_convert_sql(SQL("e.mrr_delta_company"), SQL("e.date")),
-            where=SQL(" AND ").join(conditions),
+            events=events,
         )
 
     # ------------------------------------------------------------
@@ -157,7 +163,7 @@ class RecurringKpiQuery(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 "SELECT COALESCE(SUM(ev.delta), 0) FROM (%s) ev",
-                self._kpi_events_sql(filters, day),
+                self._kpi_events_sql(filters, day, customers=False),
             )
         )
         return self.env.company.currency_id.round(self.env.cr.fetchone()[0])
@@ -171,23 +177,44 @@ class RecurringKpiQuery(models.AbstractModel):
         ``net_new`` the change of MRR over the period: new + expansion +
         reactivation - contraction - churn + fx (rounding residues of the
         conversions go to ``fx``)."""
+        return self._kpi_get_movements_multi([(date_from, date_to)], filters)[0]
+
+    @api.model
+    def _kpi_get_movements_multi(self, periods, filters=None):
+        """:meth:`_kpi_get_movements` of several ``(date_from, date_to)``
+        periods, in one pass over the log."""
         self.env["recurring.mrr.event"].flush_model()
+        columns = []
+        for date_from, date_to in periods:
+            within = SQL("ev.date BETWEEN %s AND %s", date_from, date_to)
+            columns.append(
+                SQL(
+                    "SUM(ev.movement) FILTER (WHERE %s), SUM(ev.delta) FILTER "
+                    "(WHERE %s)",
+                    within,
+                    within,
+                )
+            )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT ev.movement_type, SUM(ev.movement), SUM(ev.delta)
-                  FROM (%s) ev
+                SELECT ev.movement_type, %s FROM (%s) ev
                  WHERE ev.date >= %s GROUP BY ev.movement_type
                 """,
-                self._kpi_events_sql(filters, date_to),
-                date_from,
+                SQL(", ").join(columns),
+                self._kpi_events_sql(
+                    filters, max(date_to for _date_from, date_to in periods)
+                ),
+                min(date_from for date_from, _date_to in periods),
             )
         )
         rows = self.env.cr.fetchall()
-        return self._kpi_movement_figures(
-            {movement_type: amount for movement_type, amount, _delta in rows},
-            sum(delta for _type, _amount, delta in rows),
-        )
+        result = []
+        for index in range(len(periods)):
+            sums = {row[0]: row[1 + 2 * index] for row in rows}
+            net = sum(row[2 + 2 * index] or 0.0 for row in rows)
+            result.append(self._kpi_movement_figures(sums, net))
+        return result
 
     @api.model
     def _kpi_movement_figures(self, sums, net):
@@ -215,10 +242,9 @@ class RecurringKpiQuery(models.AbstractModel):
         subscription) and their MRR at the start of the period (the eve of
         ``date_from``) and at its end: ``{mrr_start, mrr_end, customers_start,
         customers_end, customers_lost, customers_new, retained_mrr,
-        retained_churn, retained_contraction, retained_min}``, the last four
-        for the customers at the start only (their MRR at the end, their
-        churn and contraction over the period, and the sum of the lesser of
-        their MRR at the start and at the end, the numerator of the GRR)."""
+        retained_min}``, the last two for the customers at the start only
+        (their MRR at the end, and the sum of the lesser of their MRR at the
+        start and at the end, the numerator of the GRR)."""
         return self._kpi_get_customers_multi([(date_from, date_to)], filters)[0]
 
     @api.model
@@ -240,21 +266,12 @@ class RecurringKpiQuery(models.AbstractModel):
                     COALESCE(SUM(ev.delta) FILTER (
                         WHERE ev.date < %(date_from)s), 0) AS %(start)s,
                     COALESCE(SUM(ev.delta) FILTER (
-                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s,
-                    COALESCE(SUM(-ev.movement) FILTER (
-                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
-                          AND ev.movement_type = 'churn'), 0) AS %(churn)s,
-                    COALESCE(SUM(-ev.movement) FILTER (
-                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
-                          AND ev.movement_type = 'contraction'), 0)
-                        AS %(contraction)s
+                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s
                     """,
                     date_from=date_from,
                     date_to=date_to,
                     start=column("start"),
                     end=column("end"),
-                    churn=column("churn"),
-                    contraction=column("contraction"),
                 )
             )
             totals.append(
@@ -268,16 +285,11 @@ class RecurringKpiQuery(models.AbstractModel):
                     COUNT(*) FILTER (
                         WHERE %(start)s <= %(zero)s AND %(end)s > %(zero)s),
                     COALESCE(SUM(%(end)s) FILTER (WHERE %(start)s > %(zero)s), 0),
-                    COALESCE(SUM(%(churn)s) FILTER (WHERE %(start)s > %(zero)s), 0),
-                    COALESCE(
-                        SUM(%(contraction)s) FILTER (WHERE %(start)s > %(zero)s), 0),
                     COALESCE(SUM(LEAST(%(start)s, %(end)s))
                              FILTER (WHERE %(start)s > %(zero)s), 0)
                     """,
                     start=column("start"),
                     end=column("end"),
-                    churn=column("churn"),
-                    contraction=column("contraction"),
                     zero=zero,
                 )
             )
@@ -294,7 +306,9 @@ class RecurringKpiQuery(models.AbstractModel):
                 per_customer=SQL(", ").join(per_customer),
                 totals=SQL(", ").join(totals),
                 events=self._kpi_events_sql(
-                    filters, max(date_to for _date_from, date_to in periods)
+                    filters,
+                    max(date_to for _date_from, date_to in periods),
+                    customers=False,
                 ),
             )
         )
@@ -306,8 +320,6 @@ class RecurringKpiQuery(models.AbstractModel):
             "customers_lost",
             "customers_new",
             "retained_mrr",
-            "retained_churn",
-            "retained_contraction",
             "retained_min",
         )
         values = self.env.cr.fetchone()
@@ -430,10 +442,10 @@ class RecurringKpiQuery(models.AbstractModel):
             return numerator / denominator if denominator else False
 
         result = []
-        for (date_from, date_to), customer_figures in zip(
-            periods, customers, strict=True
+        movements = self._kpi_get_movements_multi(periods, filters)
+        for (date_from, date_to), customer_figures, figures in zip(
+            periods, customers, movements, strict=True
         ):
-            figures = self._kpi_get_movements(date_from, date_to, filters)
             figures.update(customer_figures)
             figures.update(self._kpi_get_trials(date_from, date_to, filters))
             figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
