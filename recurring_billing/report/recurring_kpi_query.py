@@ -69,10 +69,12 @@ class RecurringKpiQuery(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_events_sql(self, filters=None, date_to=None, customers=True):
+    def _kpi_events_sql(
+        self, filters=None, date_to=None, customers=True, date_from=None
+    ):
         """The MRR log as a query: one row per movement of the companies the
-        user works in, restricted by ``filters`` (see ``KPI_FILTERS``) and
-        up to ``date_to``, with, consolidated:
+        user works in, restricted by ``filters`` (see ``KPI_FILTERS``), from
+        ``date_from`` and up to ``date_to``, with, consolidated:
 
         - ``delta``: the change of MRR (``movement`` + ``fx``);
         - ``movement``: the change valued at the rate of the movement's day;
@@ -86,8 +88,72 @@ class RecurringKpiQuery(models.AbstractModel):
           ``event_type``, the movement of the subscription itself).
 
         Without ``customers``, the rows have no ``movement_type`` (nor
-        ``fx``): the query does not sort the log by customer.
+        ``fx``): the query does not sort the log by customer. With
+        ``date_from``, the customers' MRR before it is added up for the
+        customers who move from it only.
         """
+        conditions = self._kpi_get_event_conditions(filters)
+        if date_to:
+            conditions.append(SQL("e.date <= %s", date_to))
+        if date_from:
+            conditions.append(SQL("e.date >= %s", date_from))
+        events = self._kpi_base_events_sql(conditions)
+        if not customers:
+            return events
+        target = self.env.company.currency_id
+        opening = SQL("SELECT NULL::int AS partner_id, 0 AS mrr WHERE FALSE")
+        if date_from:
+            # The customers' MRR before the period, of those moving in it.
+            opening = SQL(
+                """
+                SELECT o.partner_id, SUM(o.delta) AS mrr FROM (%(before)s) o
+              GROUP BY o.partner_id
+                """,
+                before=self._kpi_base_events_sql(
+                    [
+                        *self._kpi_get_event_conditions(filters),
+                        SQL("e.date < %s", date_from),
+                        SQL(
+                            """e.partner_id IN (
+                                SELECT p.partner_id FROM recurring_mrr_event p
+                                 WHERE p.date >= %s AND p.date <= %s)""",
+                            date_from,
+                            date_to or date_from.max,
+                        ),
+                    ]
+                ),
+            )
+        return SQL(
+            """
+            SELECT ev.*, ev.delta - ev.movement AS fx,
+                   CASE WHEN ev.customer_before <= %(zero)s
+                        THEN CASE WHEN ev.customer_seen THEN 'reactivation'
+                                  ELSE 'new' END
+                        WHEN ev.customer_before + ev.delta <= %(zero)s THEN 'churn'
+                        WHEN ev.movement >= 0 THEN 'expansion'
+                        ELSE 'contraction' END AS movement_type
+              FROM (
+                SELECT ev.*,
+                       COALESCE(o.mrr, 0) + COALESCE(SUM(ev.delta) OVER customer, 0)
+                           AS customer_before,
+                       o.partner_id IS NOT NULL OR COUNT(*) OVER customer > 0
+                           AS customer_seen
+                  FROM (%(events)s) ev
+             LEFT JOIN (%(opening)s) o ON o.partner_id = ev.partner_id
+                WINDOW customer AS (
+                    PARTITION BY ev.partner_id ORDER BY ev.date, ev.id
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+              ) ev
+            """,
+            zero=target.rounding / 2,
+            events=events,
+            opening=opening,
+        )
+
+    @api.model
+    def _kpi_get_event_conditions(self, filters=None):
+        """The conditions on the MRR log ``e`` of the companies the user
+        works in and of ``filters``."""
         filters = filters or {}
         company_ids = self.env.companies.ids
         if filters.get("company_ids"):
@@ -98,10 +164,15 @@ class RecurringKpiQuery(models.AbstractModel):
                 conditions.append(
                     SQL("e.%s IN %s", SQL.identifier(column), tuple(filters[key]))
                 )
-        if date_to:
-            conditions.append(SQL("e.date <= %s", date_to))
+        return conditions
+
+    @api.model
+    def _kpi_base_events_sql(self, conditions):
+        """The movements of the MRR log ``e`` meeting ``conditions``, with
+        their ``delta``, ``movement`` and ``step`` (see
+        :meth:`_kpi_events_sql`)."""
         target = self.env.company.currency_id
-        events = SQL(
+        return SQL(
             """
             SELECT e.id, e.date, date_trunc('month', e.date)::date AS month,
                    e.subscription_id, e.company_id,
@@ -126,30 +197,6 @@ class RecurringKpiQuery(models.AbstractModel):
             ),
             change=self._kpi_convert_sql(SQL("e.mrr_delta_company"), SQL("e.date")),
             where=SQL(" AND ").join(conditions),
-        )
-        if not customers:
-            return events
-        return SQL(
-            """
-            SELECT ev.*, ev.delta - ev.movement AS fx,
-                   CASE WHEN ev.customer_before <= %(zero)s
-                        THEN CASE WHEN ev.customer_seen THEN 'reactivation'
-                                  ELSE 'new' END
-                        WHEN ev.customer_before + ev.delta <= %(zero)s THEN 'churn'
-                        WHEN ev.movement >= 0 THEN 'expansion'
-                        ELSE 'contraction' END AS movement_type
-              FROM (
-                SELECT ev.*,
-                       COALESCE(SUM(ev.delta) OVER customer, 0) AS customer_before,
-                       COUNT(*) OVER customer > 0 AS customer_seen
-                  FROM (%(events)s) ev
-                WINDOW customer AS (
-                    PARTITION BY ev.partner_id ORDER BY ev.date, ev.id
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-              ) ev
-            """,
-            zero=target.rounding / 2,
-            events=events,
         )
 
     # ------------------------------------------------------------
@@ -199,13 +246,14 @@ class RecurringKpiQuery(models.AbstractModel):
             SQL(
                 """
                 SELECT ev.movement_type, %s FROM (%s) ev
-                 WHERE ev.date >= %s GROUP BY ev.movement_type
+              GROUP BY ev.movement_type
                 """,
                 SQL(", ").join(columns),
                 self._kpi_events_sql(
-                    filters, max(date_to for _date_from, date_to in periods)
+                    filters,
+                    max(date_to for _date_from, date_to in periods),
+                    date_from=min(date_from for date_from, _date_to in periods),
                 ),
-                min(date_from for date_from, _date_to in periods),
             )
         )
         rows = self.env.cr.fetchall()
@@ -494,9 +542,9 @@ class RecurringKpiQuery(models.AbstractModel):
                                            interval '1 month') m
                 ),
                 opening AS (
-                    SELECT COALESCE(SUM(delta), 0) AS mrr,
-                           COALESCE(SUM(step), 0) AS subscriptions
-                      FROM ev WHERE ev.date < %(first)s
+                    SELECT COALESCE(SUM(o.delta), 0) AS mrr,
+                           COALESCE(SUM(o.step), 0) AS subscriptions
+                      FROM (%(before)s) o
                 ),
                 moves AS (
                     SELECT ev.month, SUM(ev.delta) AS net, SUM(ev.step) AS step,
@@ -515,7 +563,10 @@ class RecurringKpiQuery(models.AbstractModel):
               ORDER BY month.month
                 """,
                 events=self._kpi_events_sql(
-                    filters, last + relativedelta(months=1, days=-1)
+                    filters, last + relativedelta(months=1, days=-1), date_from=first
+                ),
+                before=self._kpi_events_sql(
+                    filters, first - relativedelta(days=1), customers=False
                 ),
                 sums=SQL(", ").join(
                     SQL(
