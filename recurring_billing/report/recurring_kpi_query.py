@@ -103,23 +103,23 @@ class RecurringKpiQuery(models.AbstractModel):
         target = self.env.company.currency_id
         opening = SQL("SELECT NULL::int AS partner_id, 0 AS mrr WHERE FALSE")
         if date_from:
-            # The customers' MRR before the period, of those moving in it.
+            # The MRR before the period of the customers moving in it, each
+            # one read by the index on the customer.
             opening = SQL(
                 """
-                SELECT o.partner_id, SUM(o.delta) AS mrr FROM (%(before)s) o
-              GROUP BY o.partner_id
+                SELECT moving.partner_id, o.mrr
+                  FROM (SELECT DISTINCT m.partner_id FROM (%(events)s) m) moving
+            CROSS JOIN LATERAL (
+                    SELECT SUM(b.delta) AS mrr, COUNT(*) AS n FROM (%(before)s) b
+                ) o
+                 WHERE o.n > 0
                 """,
+                events=events,
                 before=self._kpi_base_events_sql(
                     [
                         *self._kpi_get_event_conditions(filters),
+                        SQL("e.partner_id = moving.partner_id"),
                         SQL("e.date < %s", date_from),
-                        SQL(
-                            """e.partner_id IN (
-                                SELECT p.partner_id FROM recurring_mrr_event p
-                                 WHERE p.date >= %s AND p.date <= %s)""",
-                            date_from,
-                            date_to or date_from.max,
-                        ),
                     ]
                 ),
             )
@@ -134,15 +134,14 @@ class RecurringKpiQuery(models.AbstractModel):
                         ELSE 'contraction' END AS movement_type
               FROM (
                 SELECT ev.*,
-                       COALESCE(o.mrr, 0) + COALESCE(SUM(ev.delta) OVER customer, 0)
+                       COALESCE(o.mrr, 0) + SUM(ev.delta) OVER customer - ev.delta
                            AS customer_before,
-                       o.partner_id IS NOT NULL OR COUNT(*) OVER customer > 0
+                       o.partner_id IS NOT NULL OR ROW_NUMBER() OVER customer > 1
                            AS customer_seen
                   FROM (%(events)s) ev
              LEFT JOIN (%(opening)s) o ON o.partner_id = ev.partner_id
                 WINDOW customer AS (
-                    PARTITION BY ev.partner_id ORDER BY ev.date, ev.id
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    PARTITION BY ev.partner_id ORDER BY ev.date, ev.id)
               ) ev
             """,
             zero=target.rounding / 2,
