@@ -237,6 +237,7 @@ def generate(env, subscriptions, months):
                     before,
                     after,
                     round(after - before, 2),
+                    0.0,
                 )
             )
             previous = day
@@ -289,6 +290,7 @@ def generate(env, subscriptions, months):
             "mrr_before_company",
             "mrr_after_company",
             "mrr_delta_company",
+            "mrr_fx_company",
         ),
         events,
     )

@@ -4,7 +4,7 @@
     "name": "Recurring Billing",
     "summary": "Subscriptions on sale orders, invoiced every period by a safe, "
     "idempotent recurring-invoicing job",
-    "version": "18.0.3.0.0",
+    "version": "18.0.3.1.0",
     "development_status": "Alpha",
     "category": "Sales/Subscriptions",
     "website": "https://github.com/recurring-billing/recurring-billing",

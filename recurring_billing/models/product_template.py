@@ -3,6 +3,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# Fields of a product that price its subscription lines.
+MRR_PRODUCT_FIELDS = frozenset(
+    {
+        "recurring_invoice",
+        "recurring_pricing_model",
+        "recurring_tier_ids",
+        "recurring_usage",
+    }
+)
+
 
 class ProductTemplate(models.Model):
     _inherit = "product.template"
@@ -80,7 +90,33 @@ class ProductTemplate(models.Model):
         if "recurring_tier_ids" in vals:
             # Tiers replaced in one save are checked together, after it.
             records = self.with_context(recurring_tiers_checked_by_product=True)
-        return super(ProductTemplate, records).write(vals)
+        if not MRR_PRODUCT_FIELDS.intersection(vals):
+            return super(ProductTemplate, records).write(vals)
+        # Tiers replaced in one save change the MRR once, after it.
+        res = super(
+            ProductTemplate, records.with_context(recurring_kpi_no_log=True)
+        ).write(vals)
+        self._kpi_log_mrr_of_subscriptions()
+        return res
+
+    def _kpi_log_mrr_of_subscriptions(self):
+        """Log the change of MRR of the running subscriptions of these
+        products, after a change of how they are priced."""
+        if not self or self.env.context.get("recurring_kpi_no_log"):
+            return self.env["recurring.mrr.event"]
+        orders = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search(
+                [
+                    ("product_id.product_tmpl_id", "in", self.ids),
+                    ("order_id.is_subscription", "=", True),
+                    ("state", "=", "sale"),
+                ]
+            )
+            .order_id
+        )
+        return orders._kpi_log_mrr_after_edit()
 
     def _check_recurring_tiers(self):
         """Tiers must increase strictly, end with one open tier, and cost

@@ -26,7 +26,12 @@ EVENT_REASONS = [
 class RecurringMrrEvent(models.Model):
     """One change of a subscription's monthly recurring revenue, written when
     it happens (confirmation, change, pause, resume, suspension, close,
-    reopen) and never recomputed from the subscription's state of today."""
+    reopen) and never recomputed from the subscription's state of today.
+
+    Its amounts in the company's currency add up: ``mrr_before_company +
+    mrr_delta_company + mrr_fx_company = mrr_after_company``, the change
+    valued at the rate of its day and the revaluation of the MRR before
+    kept apart as the exchange-rate effect."""
 
     _name = "recurring.mrr.event"
     _description = "MRR Movement"
@@ -107,9 +112,18 @@ class RecurringMrrEvent(models.Model):
         string="MRR Change",
         currency_field="company_currency_id",
         readonly=True,
-        help="MRR after minus MRR before, in the company's currency: new, "
+        help="The change of MRR in the subscription's currency, in the "
+        "company's currency at the rate of the day of the movement: new, "
         "expansion and reactivation are positive, contraction and churn "
         "negative.",
+    )
+    mrr_fx_company = fields.Monetary(
+        string="Exchange-Rate Effect",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="The MRR before, revalued at the rate of the day of the "
+        "movement, minus the MRR before at the rate of its own day: MRR "
+        "before + MRR change + exchange-rate effect = MRR after.",
     )
 
     _sql_constraints = [

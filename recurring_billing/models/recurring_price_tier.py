@@ -39,6 +39,23 @@ class RecurringPriceTier(models.Model):
         for product in self.product_tmpl_id:
             product._check_recurring_tiers()
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        tiers = super().create(vals_list)
+        tiers.product_tmpl_id._kpi_log_mrr_of_subscriptions()
+        return tiers
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.product_tmpl_id._kpi_log_mrr_of_subscriptions()
+        return res
+
+    def unlink(self):
+        products = self.product_tmpl_id
+        res = super().unlink()
+        products.exists()._kpi_log_mrr_of_subscriptions()
+        return res
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_last_open_tier(self):
         """The open tier prices every quantity above the others: a tiered

@@ -1,5 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 # States in which a subscription brings monthly recurring revenue.
@@ -31,7 +33,14 @@ class RecurringSubscriptionKpi(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        orders = super().create(vals_list)
+        # Their lines, created with them, log nothing: the order logs once.
+        orders = (
+            super(
+                RecurringSubscriptionKpi, self.with_context(recurring_kpi_no_log=True)
+            )
+            .create(vals_list)
+            .with_env(self.env)
+        )
         mrr_states = self._get_mrr_states()
         running = orders.filtered(lambda order: order.subscription_state in mrr_states)
         running._kpi_log_mrr(previous_states=dict.fromkeys(running.ids, False))
@@ -43,13 +52,25 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         ):
             return super().write(vals)
         states = {order.id: order.subscription_state for order in self}
-        res = super().write(vals)
+        # One movement for the whole write: its lines, edited inside it, wait.
+        res = super(
+            RecurringSubscriptionKpi, self.with_context(recurring_kpi_no_log=True)
+        ).write(vals)
         self._kpi_log_mrr(previous_states=states)
         return res
 
     # ------------------------------------------------------------
     # BUSINESS METHODS: CHANGES
     # ------------------------------------------------------------
+
+    def _recompute_prices(self):
+        """Prices recomputed by the pricelist ("Update Prices"): their
+        computed prices are no write of the lines, one movement after all."""
+        res = super(
+            RecurringSubscriptionKpi, self.with_context(recurring_kpi_no_log=True)
+        )._recompute_prices()
+        self._kpi_log_mrr_after_edit()
+        return res
 
     def _subscription_change(self, quantities, change_date=None):
         """A change takes effect on ``change_date``: its movement is dated so."""
@@ -68,6 +89,17 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         """Subscription states in which a subscription brings monthly
         recurring revenue (an addon adding a state extends them)."""
         return MRR_STATES
+
+    def _kpi_log_mrr_after_edit(self):
+        """Log the change of MRR of these orders after an edit of what prices
+        them (their lines, a product's tiers), unless the edit is part of a
+        larger one that logs once at its end."""
+        if self.env.context.get("recurring_kpi_no_log"):
+            return self.env["recurring.mrr.event"]
+        confirmed = self.filtered(
+            lambda order: order.is_subscription and order.state == "sale"
+        )
+        return confirmed._kpi_log_mrr(reason="change")
 
     def _kpi_get_mrr(self):
         """Monthly recurring revenue of this subscription today, in its
@@ -106,7 +138,8 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
     def _kpi_get_event_reason(self, previous_state):
-        """Why the MRR changes, by the move from ``previous_state``."""
+        """Why the MRR changes, by the move from ``previous_state`` (an addon
+        adding a state extends it)."""
         self.ensure_one()
         state = self.subscription_state
         if state == "paused":
@@ -125,15 +158,17 @@ class RecurringSubscriptionKpi(models.AbstractModel):
 
     def _kpi_get_event_date(self, reason):
         """The day the movement takes effect: the start, the end of the
-        trial, the pause or the last day of service when the job catches
-        them up later; today otherwise."""
+        trial, the pause when the job catches them up later; for a close,
+        the day after the last day of service (the subscription counts until
+        its last day, even when closed today); today otherwise."""
         self.ensure_one()
         today = self.company_id._get_today()
+        if reason == "close" and self.subscription_end_date:
+            return self.subscription_end_date + timedelta(days=1)
         day = {
             "start": self.subscription_start_date,
             "trial_end": self.trial_end_date,
             "pause": self.paused_since,
-            "close": self.subscription_end_date,
         }.get(reason)
         if reason == "start":
             return day or today
@@ -171,9 +206,13 @@ class RecurringSubscriptionKpi(models.AbstractModel):
                     (previous_states or {}).get(order.id, order.subscription_state)
                 )
             )
+            event_day = day or order._kpi_get_event_date(event_reason)
+            if previous_date and event_day < previous_date:
+                # After a close dated the day after the last day served.
+                event_day = previous_date
             vals_list.append(
                 order._prepare_mrr_event_vals(
-                    day or order._kpi_get_event_date(event_reason),
+                    event_day,
                     (before, before_company, previous_date),
                     after,
                     event_reason,
@@ -191,12 +230,17 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         """
         self.ensure_one()
         company = self.company_id
+
+        def convert(amount):
+            if not amount:
+                return 0.0
+            return self.currency_id._convert(amount, company.currency_id, company, day)
+
         mrr_before, before_company, previous_date = before
-        after_company = (
-            self.currency_id._convert(after, company.currency_id, company, day)
-            if after
-            else 0.0
-        )
+        after_company = convert(after)
+        # The MRR before at the rate of this day: the change is valued at
+        # this rate, the revaluation of the MRR before is the FX effect.
+        before_revalued = convert(mrr_before)
         partner = self.partner_id.commercial_partner_id
         return {
             "date": day,
@@ -219,7 +263,8 @@ class RecurringSubscriptionKpi(models.AbstractModel):
             "mrr_delta": after - mrr_before,
             "mrr_before_company": before_company,
             "mrr_after_company": after_company,
-            "mrr_delta_company": after_company - before_company,
+            "mrr_delta_company": after_company - before_revalued,
+            "mrr_fx_company": before_revalued - before_company,
         }
 
     def _kpi_backfill_events(self, invoiced):
@@ -246,7 +291,9 @@ class RecurringSubscriptionKpi(models.AbstractModel):
         )
         end = {
             "paused": self.paused_since,
-            "closed": self.subscription_end_date or self.company_id._get_today(),
+            "closed": self.subscription_end_date
+            and self.subscription_end_date + timedelta(days=1)
+            or self.company_id._get_today(),
         }.get(self.subscription_state)
         if end:
             new |= Event.create(

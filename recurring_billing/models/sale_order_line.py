@@ -6,6 +6,11 @@ from odoo.tools import format_amount, format_date, formatLang
 
 from ..tools import prorate, tier_bounds, tiered_split, volume_tier
 
+# Fields of a line that price it: their change may change the order's MRR.
+MRR_LINE_FIELDS = frozenset(
+    {"product_id", "product_uom", "product_uom_qty", "price_unit", "discount"}
+)
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -63,6 +68,28 @@ class SaleOrderLine(models.Model):
                         quantity=self._format_quantity(line.product_uom_qty),
                     )
                 )
+
+    # ------------------------------------------------------------
+    # CRUD METHODS
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._kpi_log_mrr_after_edit()
+        return lines
+
+    def write(self, vals):
+        res = super().write(vals)
+        if MRR_LINE_FIELDS.intersection(vals):
+            self.order_id._kpi_log_mrr_after_edit()
+        return res
+
+    def unlink(self):
+        orders = self.order_id
+        res = super().unlink()
+        orders.exists()._kpi_log_mrr_after_edit()
+        return res
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

@@ -155,7 +155,7 @@ class RecurringKpiCohort(models.Model):
                    100.0 * r.active_mrr / NULLIF(total.mrr, 0) AS mrr_retention
               FROM running r JOIN total ON total.cohort = r.cohort
             """,
-            events=self.env["recurring.kpi.query"]._kpi_events_sql(),
+            events=self.env["recurring.kpi.query"]._kpi_events_sql(customers=False),
             first_dims=dimensions_sql("COALESCE(ev.%s, 0) AS %s"),
             cohort_dims=dimensions_sql("cohort.%s"),
             grid_dims=dimensions_sql("grid.%s"),

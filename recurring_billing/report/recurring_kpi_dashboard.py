@@ -18,6 +18,7 @@ FIGURES = {
     "contraction_mrr": "contraction",
     "churn_mrr": "churn",
     "reactivation_mrr": "reactivation",
+    "fx_mrr": "fx",
     "net_new_mrr": "net_new",
     "customers_end": "customers_end",
     "customers_lost": "customers_lost",
@@ -95,17 +96,31 @@ class RecurringKpiDashboard(models.TransientModel):
         "company's currency at the rate of the day it was set.",
     )
     arr = _money("ARR", "Annual recurring revenue: 12 x MRR.")
-    new_mrr = _money("New MRR", "MRR of subscriptions that started paying.")
-    expansion_mrr = _money("Expansion", "MRR added by upgrades.")
-    contraction_mrr = _money("Contraction", "MRR lost by downgrades.")
+    new_mrr = _money("New MRR", "MRR of customers who started paying.")
+    expansion_mrr = _money(
+        "Expansion", "MRR added by paying customers: upgrades, new subscriptions."
+    )
+    contraction_mrr = _money(
+        "Contraction",
+        "MRR lost by customers who still pay: downgrades, subscriptions stopped.",
+    )
     churn_mrr = _money(
-        "Churned MRR", "MRR lost by subscriptions closed, paused or suspended."
+        "Churned MRR",
+        "MRR lost by customers who stopped paying: their last subscriptions "
+        "closed, paused or suspended.",
     )
     reactivation_mrr = _money(
-        "Reactivation", "MRR of subscriptions resumed or reopened."
+        "Reactivation", "MRR of customers who paid before, stopped, and pay again."
+    )
+    fx_mrr = _money(
+        "Exchange-Rate Effect",
+        "Change of MRR due to exchange rates: a subscription in another "
+        "currency is revalued at the rate of the day of each of its movements.",
     )
     net_new_mrr = _money(
-        "Net New MRR", "New + expansion + reactivation - contraction - churn."
+        "Net New MRR",
+        "New + expansion + reactivation - contraction - churn + exchange-rate "
+        "effect: MRR at the end - MRR at the start.",
     )
     customers_end = _count(
         "Paying Customers",
@@ -129,8 +144,9 @@ class RecurringKpiDashboard(models.TransientModel):
     )
     grr = _rate(
         "GRR",
-        "Gross revenue retention: (MRR at the start - churn - contraction of "
-        "the customers paying at the start) / MRR at the start.",
+        "Gross revenue retention: the sum, over the customers paying at the "
+        "start, of the lesser of their MRR at the start and at the end / MRR "
+        "at the start.",
     )
     nrr = _rate(
         "NRR",
@@ -172,6 +188,7 @@ class RecurringKpiDashboard(models.TransientModel):
     contraction_mrr_previous = _money("Contraction (Month Before)")
     churn_mrr_previous = _money("Churned MRR (Month Before)")
     reactivation_mrr_previous = _money("Reactivation (Month Before)")
+    fx_mrr_previous = _money("Exchange-Rate Effect (Month Before)")
     net_new_mrr_previous = _money("Net New MRR (Month Before)")
     customers_end_previous = _count("Paying Customers (Month Before)")
     customers_lost_previous = _count("Customers Lost (Month Before)")
@@ -279,6 +296,7 @@ class RecurringKpiDashboard(models.TransientModel):
             self.env._("Contraction"),
             self.env._("Churn"),
             self.env._("Reactivation"),
+            self.env._("FX"),
             self.env._("Net New MRR"),
             self.env._("Paying Subscriptions"),
             self.env._("Gross Revenue Churn"),
@@ -294,6 +312,7 @@ class RecurringKpiDashboard(models.TransientModel):
                 money(month["contraction"]),
                 money(month["churn"]),
                 money(month["reactivation"]),
+                money(month["fx"]),
                 money(month["net_new"]),
                 str(month["subscriptions"]),
                 percent(month["revenue_churn_gross"]),

@@ -50,34 +50,42 @@ class RecurringKpiMonthly(models.Model):
     new_mrr = fields.Monetary(
         string="New MRR",
         readonly=True,
-        help="MRR of subscriptions that started paying for the first time.",
+        help="MRR of customers who started paying for the first time.",
     )
     expansion_mrr = fields.Monetary(
         string="Expansion MRR",
         readonly=True,
-        help="MRR added by upgrades of paying subscriptions.",
+        help="MRR added by paying customers: upgrades, new subscriptions.",
     )
     contraction_mrr = fields.Monetary(
         string="Contraction MRR",
         readonly=True,
-        help="MRR lost by downgrades of paying subscriptions (positive).",
+        help="MRR lost by customers who still pay: downgrades, subscriptions "
+        "stopped (positive).",
     )
     churn_mrr = fields.Monetary(
         string="Churned MRR",
         readonly=True,
-        help="MRR lost by subscriptions that stopped paying: closed, paused "
-        "or suspended (positive).",
+        help="MRR lost by customers who stopped paying: their last "
+        "subscriptions closed, paused or suspended (positive).",
     )
     reactivation_mrr = fields.Monetary(
         string="Reactivation MRR",
         readonly=True,
-        help="MRR of subscriptions that paid before, stopped, and pay again "
-        "(resumed, reopened).",
+        help="MRR of customers who paid before, stopped, and pay again.",
+    )
+    fx_mrr = fields.Monetary(
+        string="Exchange-Rate Effect",
+        readonly=True,
+        help="Change of MRR due to exchange rates: a subscription in another "
+        "currency is revalued at the rate of the day of each of its "
+        "movements.",
     )
     net_new_mrr = fields.Monetary(
         string="Net New MRR",
         readonly=True,
-        help="New + expansion + reactivation - contraction - churn.",
+        help="New + expansion + reactivation - contraction - churn + "
+        "exchange-rate effect: MRR at the end - MRR at the start.",
     )
     mrr = fields.Monetary(
         string="MRR",
@@ -130,16 +138,19 @@ class RecurringKpiMonthly(models.Model):
             moves AS (
                 SELECT ev.month, %(keys)s,
                        SUM(ev.delta) AS net, SUM(ev.step) AS step,
-                       COALESCE(SUM(ev.delta) FILTER (
-                           WHERE ev.event_type = 'new'), 0) AS new,
-                       COALESCE(SUM(ev.delta) FILTER (
-                           WHERE ev.event_type = 'expansion'), 0) AS expansion,
-                       COALESCE(-SUM(ev.delta) FILTER (
-                           WHERE ev.event_type = 'contraction'), 0) AS contraction,
-                       COALESCE(-SUM(ev.delta) FILTER (
-                           WHERE ev.event_type = 'churn'), 0) AS churn,
-                       COALESCE(SUM(ev.delta) FILTER (
-                           WHERE ev.event_type = 'reactivation'), 0) AS reactivation,
+                       COALESCE(SUM(ev.movement) FILTER (
+                           WHERE ev.movement_type = 'new'), 0) AS new,
+                       COALESCE(SUM(ev.movement) FILTER (
+                           WHERE ev.movement_type = 'expansion'), 0) AS expansion,
+                       COALESCE(-SUM(ev.movement) FILTER (
+                           WHERE ev.movement_type = 'contraction'), 0)
+                           AS contraction,
+                       COALESCE(-SUM(ev.movement) FILTER (
+                           WHERE ev.movement_type = 'churn'), 0) AS churn,
+                       COALESCE(SUM(ev.movement) FILTER (
+                           WHERE ev.movement_type = 'reactivation'), 0)
+                           AS reactivation,
+                       SUM(ev.fx) AS fx,
                        COUNT(*) FILTER (WHERE ev.step > 0) AS started,
                        COUNT(*) FILTER (WHERE ev.step < 0) AS lost
                   FROM ev
@@ -165,6 +176,7 @@ class RecurringKpiMonthly(models.Model):
                        COALESCE(moves.contraction, 0) AS contraction,
                        COALESCE(moves.churn, 0) AS churn,
                        COALESCE(moves.reactivation, 0) AS reactivation,
+                       COALESCE(moves.fx, 0) AS fx,
                        COALESCE(moves.started, 0) AS started,
                        COALESCE(moves.lost, 0) AS lost,
                        SUM(COALESCE(moves.net, 0)) OVER w AS mrr,
@@ -181,6 +193,7 @@ class RecurringKpiMonthly(models.Model):
                    grid.contraction AS contraction_mrr,
                    grid.churn AS churn_mrr,
                    grid.reactivation AS reactivation_mrr,
+                   grid.fx AS fx_mrr,
                    grid.net AS net_new_mrr,
                    grid.mrr AS mrr,
                    12 * grid.mrr AS arr,

@@ -13,7 +13,14 @@ KPI_FILTERS = {
     "user_ids": "user_id",
     "country_ids": "country_id",
 }
-MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation")
+# Movements of customers and their sign as figures: lost MRR is positive.
+MOVEMENTS = {
+    "new": 1,
+    "expansion": 1,
+    "contraction": -1,
+    "churn": -1,
+    "reactivation": 1,
+}
 
 
 class RecurringKpiQuery(models.AbstractModel):
@@ -62,11 +69,90 @@ class RecurringKpiQuery(models.AbstractModel):
         )
 
     @api.model
-    def _kpi_events_sql(self, filters=None, date_to=None):
+    def _kpi_events_sql(
+        self, filters=None, date_to=None, customers=True, date_from=None
+    ):
         """The MRR log as a query: one row per movement of the companies the
-        user works in, restricted by ``filters`` (see ``KPI_FILTERS``) and
-        up to ``date_to``, with ``delta``, the consolidated change of MRR,
-        and ``step``, the change of the count of paying subscriptions."""
+        user works in, restricted by ``filters`` (see ``KPI_FILTERS``), from
+        ``date_from`` and up to ``date_to``, with, consolidated:
+
+        - ``delta``: the change of MRR (``movement`` + ``fx``);
+        - ``movement``: the change valued at the rate of the movement's day;
+        - ``fx``: the exchange-rate effect, the rest;
+        - ``movement_type``: the movement of the customer (commercial
+          partner), by the MRR of all its subscriptions before and after:
+          new (its first), reactivation (back after paying nothing),
+          churn (pays nothing more), else expansion or contraction, a
+          second subscription being an expansion;
+        - ``step``: the change of the count of paying subscriptions (by
+          ``event_type``, the movement of the subscription itself).
+
+        Without ``customers``, the rows have no ``movement_type`` (nor
+        ``fx``): the query does not sort the log by customer. With
+        ``date_from``, the customers' MRR before it is added up for the
+        customers who move from it only.
+        """
+        conditions = self._kpi_get_event_conditions(filters)
+        if date_to:
+            conditions.append(SQL("e.date <= %s", date_to))
+        if date_from:
+            conditions.append(SQL("e.date >= %s", date_from))
+        events = self._kpi_base_events_sql(conditions)
+        if not customers:
+            return events
+        target = self.env.company.currency_id
+        opening = SQL("SELECT NULL::int AS partner_id, 0 AS mrr WHERE FALSE")
+        if date_from:
+            # The MRR before the period of the customers moving in it, each
+            # one read by the index on the customer.
+            opening = SQL(
+                """
+                SELECT moving.partner_id, o.mrr
+                  FROM (SELECT DISTINCT m.partner_id FROM (%(events)s) m) moving
+            CROSS JOIN LATERAL (
+                    SELECT SUM(b.delta) AS mrr, COUNT(*) AS n FROM (%(before)s) b
+                ) o
+                 WHERE o.n > 0
+                """,
+                events=events,
+                before=self._kpi_base_events_sql(
+                    [
+                        *self._kpi_get_event_conditions(filters),
+                        SQL("e.partner_id = moving.partner_id"),
+                        SQL("e.date < %s", date_from),
+                    ]
+                ),
+            )
+        return SQL(
+            """
+            SELECT ev.*, ev.delta - ev.movement AS fx,
+                   CASE WHEN ev.customer_before <= %(zero)s
+                        THEN CASE WHEN ev.customer_seen THEN 'reactivation'
+                                  ELSE 'new' END
+                        WHEN ev.customer_before + ev.delta <= %(zero)s THEN 'churn'
+                        WHEN ev.movement >= 0 THEN 'expansion'
+                        ELSE 'contraction' END AS movement_type
+              FROM (
+                SELECT ev.*,
+                       COALESCE(o.mrr, 0) + SUM(ev.delta) OVER customer - ev.delta
+                           AS customer_before,
+                       o.partner_id IS NOT NULL OR ROW_NUMBER() OVER customer > 1
+                           AS customer_seen
+                  FROM (%(events)s) ev
+             LEFT JOIN (%(opening)s) o ON o.partner_id = ev.partner_id
+                WINDOW customer AS (
+                    PARTITION BY ev.partner_id ORDER BY ev.date, ev.id)
+              ) ev
+            """,
+            zero=target.rounding / 2,
+            events=events,
+            opening=opening,
+        )
+
+    @api.model
+    def _kpi_get_event_conditions(self, filters=None):
+        """The conditions on the MRR log ``e`` of the companies the user
+        works in and of ``filters``."""
         filters = filters or {}
         company_ids = self.env.companies.ids
         if filters.get("company_ids"):
@@ -77,27 +163,38 @@ class RecurringKpiQuery(models.AbstractModel):
                 conditions.append(
                     SQL("e.%s IN %s", SQL.identifier(column), tuple(filters[key]))
                 )
-        if date_to:
-            conditions.append(SQL("e.date <= %s", date_to))
-        target = self.env.company.currency_id.id
+        return conditions
+
+    @api.model
+    def _kpi_base_events_sql(self, conditions):
+        """The movements of the MRR log ``e`` meeting ``conditions``, with
+        their ``delta``, ``movement`` and ``step`` (see
+        :meth:`_kpi_events_sql`)."""
+        target = self.env.company.currency_id
         return SQL(
             """
             SELECT e.id, e.date, date_trunc('month', e.date)::date AS month,
-                   e.subscription_id, e.company_id, e.partner_id, e.country_id,
-                   e.plan_id, e.template_id, e.user_id, e.event_type, e.reason,
+                   e.subscription_id, e.company_id,
+                   COALESCE(e.partner_id, -e.subscription_id) AS partner_id,
+                   e.country_id, e.plan_id, e.template_id, e.user_id,
+                   e.event_type, e.reason,
+                   CASE WHEN e.company_currency_id = %(target)s
+                        THEN e.mrr_delta_company + COALESCE(e.mrr_fx_company, 0)
+                        ELSE %(after)s - COALESCE(%(before)s, 0) END AS delta,
                    CASE WHEN e.company_currency_id = %(target)s
                         THEN e.mrr_delta_company
-                        ELSE %(after)s - COALESCE(%(before)s, 0) END AS delta,
+                        ELSE %(change)s END AS movement,
                    CASE e.event_type WHEN 'new' THEN 1 WHEN 'reactivation' THEN 1
                         WHEN 'churn' THEN -1 ELSE 0 END AS step
               FROM recurring_mrr_event e
              WHERE %(where)s
             """,
-            target=target,
+            target=target.id,
             after=self._kpi_convert_sql(SQL("e.mrr_after_company"), SQL("e.date")),
             before=self._kpi_convert_sql(
                 SQL("e.mrr_before_company"), SQL("e.previous_date")
             ),
+            change=self._kpi_convert_sql(SQL("e.mrr_delta_company"), SQL("e.date")),
             where=SQL(" AND ").join(conditions),
         )
 
@@ -112,38 +209,77 @@ class RecurringKpiQuery(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 "SELECT COALESCE(SUM(ev.delta), 0) FROM (%s) ev",
-                self._kpi_events_sql(filters, day),
+                self._kpi_events_sql(filters, day, customers=False),
             )
         )
         return self.env.company.currency_id.round(self.env.cr.fetchone()[0])
 
     @api.model
     def _kpi_get_movements(self, date_from, date_to, filters=None):
-        """MRR movements from ``date_from`` to ``date_to`` (both included),
-        each positive: ``{new, expansion, contraction, churn, reactivation,
-        net_new}``."""
+        """MRR movements of customers from ``date_from`` to ``date_to`` (both
+        included): ``{new, expansion, contraction, churn, reactivation, fx,
+        net_new}``. Contraction and churn are what is lost (positive when
+        MRR goes down), ``fx`` the exchange-rate effect with its sign, and
+        ``net_new`` the change of MRR over the period: new + expansion +
+        reactivation - contraction - churn + fx (rounding residues of the
+        conversions go to ``fx``)."""
+        return self._kpi_get_movements_multi([(date_from, date_to)], filters)[0]
+
+    @api.model
+    def _kpi_get_movements_multi(self, periods, filters=None):
+        """:meth:`_kpi_get_movements` of several ``(date_from, date_to)``
+        periods, in one pass over the log."""
         self.env["recurring.mrr.event"].flush_model()
+        columns = []
+        for date_from, date_to in periods:
+            within = SQL("ev.date BETWEEN %s AND %s", date_from, date_to)
+            columns.append(
+                SQL(
+                    "SUM(ev.movement) FILTER (WHERE %s), SUM(ev.delta) FILTER "
+                    "(WHERE %s)",
+                    within,
+                    within,
+                )
+            )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT ev.event_type, SUM(ev.delta) FROM (%s) ev
-                 WHERE ev.date >= %s GROUP BY ev.event_type
+                SELECT ev.movement_type, %s FROM (%s) ev
+              GROUP BY ev.movement_type
                 """,
-                self._kpi_events_sql(filters, date_to),
-                date_from,
+                SQL(", ").join(columns),
+                self._kpi_events_sql(
+                    filters,
+                    max(date_to for _date_from, date_to in periods),
+                    date_from=min(date_from for date_from, _date_to in periods),
+                ),
             )
         )
-        sums = dict(self.env.cr.fetchall())
+        rows = self.env.cr.fetchall()
+        result = []
+        for index in range(len(periods)):
+            sums = {row[0]: row[1 + 2 * index] for row in rows}
+            net = sum(row[2 + 2 * index] or 0.0 for row in rows)
+            result.append(self._kpi_movement_figures(sums, net))
+        return result
+
+    @api.model
+    def _kpi_movement_figures(self, sums, net):
+        """The figures of movements from ``sums`` (``{movement type: signed
+        sum}``) and ``net``, the change of MRR."""
         round_ = self.env.company.currency_id.round
         figures = {
-            movement: round_(abs(sums.get(movement) or 0.0)) for movement in MOVEMENTS
+            movement: round_(sign * (sums.get(movement) or 0.0))
+            for movement, sign in MOVEMENTS.items()
         }
-        figures["net_new"] = round_(
-            figures["new"]
-            + figures["expansion"]
-            + figures["reactivation"]
-            - figures["contraction"]
-            - figures["churn"]
+        figures["net_new"] = round_(net or 0.0)
+        figures["fx"] = round_(
+            figures["net_new"]
+            - figures["new"]
+            - figures["expansion"]
+            - figures["reactivation"]
+            + figures["contraction"]
+            + figures["churn"]
         )
         return figures
 
@@ -153,9 +289,9 @@ class RecurringKpiQuery(models.AbstractModel):
         subscription) and their MRR at the start of the period (the eve of
         ``date_from``) and at its end: ``{mrr_start, mrr_end, customers_start,
         customers_end, customers_lost, customers_new, retained_mrr,
-        retained_churn, retained_contraction}``, the last three for the
-        customers at the start only (their MRR at the end, their churn and
-        contraction over the period)."""
+        retained_min}``, the last two for the customers at the start only
+        (their MRR at the end, and the sum of the lesser of their MRR at the
+        start and at the end, the numerator of the GRR)."""
         return self._kpi_get_customers_multi([(date_from, date_to)], filters)[0]
 
     @api.model
@@ -177,20 +313,12 @@ class RecurringKpiQuery(models.AbstractModel):
                     COALESCE(SUM(ev.delta) FILTER (
                         WHERE ev.date < %(date_from)s), 0) AS %(start)s,
                     COALESCE(SUM(ev.delta) FILTER (
-                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s,
-                    COALESCE(SUM(-ev.delta) FILTER (
-                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
-                          AND ev.event_type = 'churn'), 0) AS %(churn)s,
-                    COALESCE(SUM(-ev.delta) FILTER (
-                        WHERE ev.date BETWEEN %(date_from)s AND %(date_to)s
-                          AND ev.event_type = 'contraction'), 0) AS %(contraction)s
+                        WHERE ev.date <= %(date_to)s), 0) AS %(end)s
                     """,
                     date_from=date_from,
                     date_to=date_to,
                     start=column("start"),
                     end=column("end"),
-                    churn=column("churn"),
-                    contraction=column("contraction"),
                 )
             )
             totals.append(
@@ -204,14 +332,11 @@ class RecurringKpiQuery(models.AbstractModel):
                     COUNT(*) FILTER (
                         WHERE %(start)s <= %(zero)s AND %(end)s > %(zero)s),
                     COALESCE(SUM(%(end)s) FILTER (WHERE %(start)s > %(zero)s), 0),
-                    COALESCE(SUM(%(churn)s) FILTER (WHERE %(start)s > %(zero)s), 0),
-                    COALESCE(
-                        SUM(%(contraction)s) FILTER (WHERE %(start)s > %(zero)s), 0)
+                    COALESCE(SUM(LEAST(%(start)s, %(end)s))
+                             FILTER (WHERE %(start)s > %(zero)s), 0)
                     """,
                     start=column("start"),
                     end=column("end"),
-                    churn=column("churn"),
-                    contraction=column("contraction"),
                     zero=zero,
                 )
             )
@@ -228,7 +353,9 @@ class RecurringKpiQuery(models.AbstractModel):
                 per_customer=SQL(", ").join(per_customer),
                 totals=SQL(", ").join(totals),
                 events=self._kpi_events_sql(
-                    filters, max(date_to for _date_from, date_to in periods)
+                    filters,
+                    max(date_to for _date_from, date_to in periods),
+                    customers=False,
                 ),
             )
         )
@@ -240,8 +367,7 @@ class RecurringKpiQuery(models.AbstractModel):
             "customers_lost",
             "customers_new",
             "retained_mrr",
-            "retained_churn",
-            "retained_contraction",
+            "retained_min",
         )
         values = self.env.cr.fetchone()
         round_ = self.env.company.currency_id.round
@@ -363,10 +489,10 @@ class RecurringKpiQuery(models.AbstractModel):
             return numerator / denominator if denominator else False
 
         result = []
-        for (date_from, date_to), customer_figures in zip(
-            periods, customers, strict=True
+        movements = self._kpi_get_movements_multi(periods, filters)
+        for (date_from, date_to), customer_figures, figures in zip(
+            periods, customers, movements, strict=True
         ):
-            figures = self._kpi_get_movements(date_from, date_to, filters)
             figures.update(customer_figures)
             figures.update(self._kpi_get_trials(date_from, date_to, filters))
             figures["usage"] = self._kpi_get_usage(date_from, date_to, filters)
@@ -383,12 +509,7 @@ class RecurringKpiQuery(models.AbstractModel):
                 logo_churn=logo_churn,
                 revenue_churn_gross=ratio(lost, mrr_start),
                 revenue_churn_net=ratio(lost - gained, mrr_start),
-                grr=ratio(
-                    mrr_start
-                    - figures["retained_churn"]
-                    - figures["retained_contraction"],
-                    mrr_start,
-                ),
+                grr=ratio(figures["retained_min"], mrr_start),
                 nrr=ratio(figures["retained_mrr"], mrr_start),
                 arpa=arpa,
                 ltv=round_(arpa / logo_churn) if logo_churn else False,
@@ -402,9 +523,11 @@ class RecurringKpiQuery(models.AbstractModel):
     @api.model
     def _kpi_get_trend(self, day, months=12, filters=None):
         """MRR and its movements for each of the ``months`` months up to the
-        month of ``day``, in one query: a list of dicts (``month``, ``mrr``,
-        ``arr``, the movements, ``net_new``, ``subscriptions``,
-        ``revenue_churn_gross``, ``revenue_churn_net``), oldest first."""
+        month of ``day``, in one query: a list of dicts (``month``,
+        ``mrr_start``, ``mrr``, ``arr``, the movements and ``fx`` as
+        :meth:`_kpi_get_movements` gives them, ``net_new``,
+        ``subscriptions``, ``revenue_churn_gross``, ``revenue_churn_net``),
+        oldest first."""
         last = day.replace(day=1)
         first = last - relativedelta(months=months - 1)
         self.env["recurring.mrr.event"].flush_model()
@@ -424,31 +547,36 @@ class RecurringKpiQuery(models.AbstractModel):
                 ),
                 moves AS (
                     SELECT ev.month, SUM(ev.delta) AS net, SUM(ev.step) AS step,
-                           SUM(ev.delta) FILTER (WHERE event_type = 'new') AS new,
-                           SUM(ev.delta) FILTER (WHERE event_type = 'expansion')
-                               AS expansion,
-                           -SUM(ev.delta) FILTER (WHERE event_type = 'contraction')
-                               AS contraction,
-                           -SUM(ev.delta) FILTER (WHERE event_type = 'churn')
-                               AS churn,
-                           SUM(ev.delta) FILTER (WHERE event_type = 'reactivation')
-                               AS reactivation
+                           %(sums)s
                       FROM ev WHERE ev.date >= %(first)s
                   GROUP BY ev.month
                 )
                 SELECT month.month,
                        opening.mrr + SUM(COALESCE(moves.net, 0)) OVER w,
+                       COALESCE(moves.net, 0),
                        opening.subscriptions + SUM(COALESCE(moves.step, 0)) OVER w,
-                       COALESCE(moves.new, 0), COALESCE(moves.expansion, 0),
-                       COALESCE(moves.contraction, 0), COALESCE(moves.churn, 0),
-                       COALESCE(moves.reactivation, 0)
+                       %(values)s
                   FROM month CROSS JOIN opening
              LEFT JOIN moves ON moves.month = month.month
                 WINDOW w AS (ORDER BY month.month)
               ORDER BY month.month
                 """,
+                # Twelve months are most of the log: sorted whole by customer
+                # rather than read customer by customer.
                 events=self._kpi_events_sql(
                     filters, last + relativedelta(months=1, days=-1)
+                ),
+                sums=SQL(", ").join(
+                    SQL(
+                        "SUM(ev.movement) FILTER (WHERE ev.movement_type = %s) AS %s",
+                        movement,
+                        SQL.identifier(movement),
+                    )
+                    for movement in MOVEMENTS
+                ),
+                values=SQL(", ").join(
+                    SQL("COALESCE(moves.%s, 0)", SQL.identifier(movement))
+                    for movement in MOVEMENTS
                 ),
                 first=first,
                 last=last,
@@ -456,25 +584,22 @@ class RecurringKpiQuery(models.AbstractModel):
         )
         round_ = self.env.company.currency_id.round
         trend = []
-        mrr_start = None
         for row in self.env.cr.fetchall():
-            month, mrr, subscriptions, *movements = row
-            values = dict(zip(MOVEMENTS, (round_(m) for m in movements), strict=True))
-            if mrr_start is None:
-                mrr_start = (
-                    mrr - sum(movements[:2]) - movements[4] + sum(movements[2:4])
-                )
+            month, mrr, net, subscriptions, *sums = row
+            mrr_start = round_(mrr - net)
+            values = self._kpi_movement_figures(
+                dict(zip(MOVEMENTS, sums, strict=True)), net
+            )
             lost = values["churn"] + values["contraction"]
             gained = values["expansion"] + values["reactivation"]
             values.update(
                 month=month,
+                mrr_start=mrr_start,
                 mrr=round_(mrr),
                 arr=round_(12 * mrr),
                 subscriptions=int(subscriptions),
-                net_new=round_(values["new"] + gained - lost),
                 revenue_churn_gross=lost / mrr_start if mrr_start else False,
                 revenue_churn_net=(lost - gained) / mrr_start if mrr_start else False,
             )
             trend.append(values)
-            mrr_start = mrr
         return trend

@@ -22,6 +22,7 @@ from . import test_portal_security
 from . import test_portal_tour
 from . import test_kpi
 from . import test_kpi_access
+from . import test_kpi_movements
 from . import test_automatic_payment
 from . import test_facturx_cases
 from . import test_overlap

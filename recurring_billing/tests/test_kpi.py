@@ -13,7 +13,8 @@ from .kpi_common import RecurringKpiCommon
 class TestKpi(RecurringKpiCommon):
     def test_mrr_log(self):
         """Each change of MRR is logged when it happens, with its type, its
-        reason, and amounts in both currencies at the rate of its day."""
+        reason, and amounts in both currencies at the rate of its day; a
+        close the day after the last day served."""
         events = self.env["recurring.mrr.event"].search(
             [("subscription_id", "in", self.customers.sale_order_ids.ids)],
             order="date, id",
@@ -27,25 +28,28 @@ class TestKpi(RecurringKpiCommon):
                     event.reason,
                     event.mrr_after,
                     event.mrr_delta_company,
+                    event.mrr_fx_company,
                 )
                 for event in events
             ],
             [
-                ("2025-01-01", "c1", "new", "start", 100.0, 100.0),
-                ("2025-01-05", "d1", "new", "start", 300.0, 300.0),
-                ("2025-01-10", "c2", "new", "start", 90.0, 90.0),
-                ("2025-01-15", "c3", "new", "start", 200.0, 100.0),
-                ("2025-01-20", "c4", "new", "start", 80.0, 80.0),
-                ("2025-02-10", "c1", "expansion", "change", 150.0, 50.0),
-                ("2025-02-15", "c5", "new", "trial_end", 60.0, 60.0),
-                ("2025-02-15", "c2", "churn", "pause", 0.0, -90.0),
-                ("2025-02-20", "c4", "churn", "close", 0.0, -80.0),
-                ("2025-03-05", "c2", "reactivation", "resume", 90.0, 90.0),
-                ("2025-03-10", "d1", "churn", "close", 0.0, -300.0),
-                ("2025-03-15", "c3", "expansion", "change", 400.0, 60.0),
-                ("2025-03-20", "c1", "contraction", "change", 50.0, -100.0),
-                ("2025-03-24", "c7", "new", "trial_end", 40.0, 40.0),
-                ("2025-04-01", "c4", "reactivation", "reopen", 80.0, 80.0),
+                ("2025-01-01", "c1", "new", "start", 100.0, 100.0, 0.0),
+                ("2025-01-05", "d1", "new", "start", 300.0, 300.0, 0.0),
+                ("2025-01-10", "c2", "new", "start", 90.0, 90.0, 0.0),
+                ("2025-01-15", "c3", "new", "start", 200.0, 100.0, 0.0),
+                ("2025-01-20", "c4", "new", "start", 80.0, 80.0, 0.0),
+                ("2025-02-10", "c1", "expansion", "change", 150.0, 50.0, 0.0),
+                ("2025-02-15", "c5", "new", "trial_end", 60.0, 60.0, 0.0),
+                ("2025-02-15", "c2", "churn", "pause", 0.0, -90.0, 0.0),
+                ("2025-02-21", "c4", "churn", "close", 0.0, -80.0, 0.0),
+                ("2025-03-05", "c2", "reactivation", "resume", 90.0, 90.0, 0.0),
+                ("2025-03-11", "d1", "churn", "close", 0.0, -300.0, 0.0),
+                # 200 USD more at 2.5 USD/EUR; the 200 USD before, worth
+                # 100 EUR at 2.0, are worth 80 EUR at 2.5: -20 EUR of FX.
+                ("2025-03-15", "c3", "expansion", "change", 400.0, 80.0, -20.0),
+                ("2025-03-20", "c1", "contraction", "change", 50.0, -100.0, 0.0),
+                ("2025-03-24", "c7", "new", "trial_end", 40.0, 40.0, 0.0),
+                ("2025-04-01", "c4", "reactivation", "reopen", 80.0, 80.0, 0.0),
             ],
         )
         s3_events = events.filtered(lambda e: e.subscription_id == self.s3)
@@ -53,6 +57,14 @@ class TestKpi(RecurringKpiCommon):
         self.assertEqual(s3_events.mapped("mrr_after_company"), [100.0, 160.0])
         self.assertEqual(s3_events[1].mrr_before_company, 100.0)
         self.assertEqual(s3_events[1].previous_date, date(2025, 1, 15))
+        for event in events:
+            self.assertAlmostEqual(
+                event.mrr_before_company
+                + event.mrr_delta_company
+                + event.mrr_fx_company,
+                event.mrr_after_company,
+                places=2,
+            )
         # No movement for trials, nor for the trial closed before it paid.
         self.assertFalse(self.s6.mrr_event_ids)
         self.assertFalse(self.s8.mrr_event_ids)
@@ -118,10 +130,13 @@ class TestKpi(RecurringKpiCommon):
             {
                 "mrr_start": 460.0,
                 "new": 40.0,
-                "expansion": 60.0,
+                # S3's upgrade at March's rate; its FX and T1's (300 USD of
+                # company B set at 150 EUR, lost at 120 EUR) apart.
+                "expansion": 80.0,
                 "contraction": 100.0,
-                "churn": 150.0,
+                "churn": 120.0,
                 "reactivation": 90.0,
+                "fx": -50.0,
                 "net_new": -60.0,
                 "mrr": 400.0,
                 "arr": 4800.0,
@@ -130,8 +145,8 @@ class TestKpi(RecurringKpiCommon):
                 "customers_lost": 1,
                 "customers_new": 2,
                 "logo_churn": 0.25,
-                "revenue_churn_gross": 0.543478,
-                "revenue_churn_net": 0.217391,
+                "revenue_churn_gross": 0.478261,
+                "revenue_churn_net": 0.108696,
                 "grr": 0.456522,
                 "nrr": 0.586957,
                 "arpa": 80.0,
@@ -223,7 +238,19 @@ class TestKpi(RecurringKpiCommon):
         )
         self.assertFalse(trend[0]["revenue_churn_gross"])
         self.assertAlmostEqual(trend[1]["revenue_churn_gross"], 0.326923, places=5)
-        self.assertAlmostEqual(trend[2]["revenue_churn_net"], 0.217391, places=5)
+        self.assertAlmostEqual(trend[2]["revenue_churn_net"], 0.108696, places=5)
+        self.assertEqual(
+            [
+                (month["new"], month["expansion"], month["churn"], month["fx"])
+                for month in trend
+            ],
+            [
+                (520.0, 0.0, 0.0, 0.0),
+                (60.0, 50.0, 170.0, 0.0),
+                (40.0, 80.0, 120.0, -50.0),
+                (0.0, 0.0, 0.0, 0.0),
+            ],
+        )
 
     def test_monthly_report(self):
         with freeze_time("2025-04-15"):
@@ -240,6 +267,7 @@ class TestKpi(RecurringKpiCommon):
                     "contraction_mrr:sum",
                     "churn_mrr:sum",
                     "reactivation_mrr:sum",
+                    "fx_mrr:sum",
                     "net_new_mrr:sum",
                     "mrr:sum",
                     "arr:sum",
@@ -249,10 +277,10 @@ class TestKpi(RecurringKpiCommon):
         self.assertEqual(
             [(str(month), *(round(v, 2) for v in values)) for month, *values in groups],
             [
-                ("2025-01-01", 0, 520, 0, 0, 0, 0, 520, 520, 6240, 5),
-                ("2025-02-01", 520, 60, 50, 0, 170, 0, -60, 460, 5520, 4),
-                ("2025-03-01", 460, 40, 60, 100, 150, 90, -60, 400, 4800, 5),
-                ("2025-04-01", 400, 0, 0, 0, 0, 80, 80, 480, 5760, 6),
+                ("2025-01-01", 0, 520, 0, 0, 0, 0, 0, 520, 520, 6240, 5),
+                ("2025-02-01", 520, 60, 50, 0, 170, 0, 0, -60, 460, 5520, 4),
+                ("2025-03-01", 460, 40, 80, 100, 120, 90, -50, -60, 400, 4800, 5),
+                ("2025-04-01", 400, 0, 0, 0, 0, 80, 0, 80, 480, 5760, 6),
             ],
         )
         # Filters are domains on the report: the yearly plan in March.
@@ -369,7 +397,7 @@ class TestKpi(RecurringKpiCommon):
             ],
             [
                 ("2025-01-05", "new", "backfill", 300.0),
-                ("2025-03-10", "churn", "backfill", -300.0),
+                ("2025-03-11", "churn", "backfill", -300.0),
             ],
         )
         self.assertEqual(

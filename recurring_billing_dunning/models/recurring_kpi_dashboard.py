@@ -26,6 +26,14 @@ class RecurringKpiDashboard(models.TransientModel):
         help="Invoices paid / invoices whose dunning started in the month, "
         "those cancelled by a credit note left out.",
     )
+    dunning_days_to_recover = fields.Float(
+        string="Days to Recover",
+        compute="_compute_dunning_figures",
+        digits=(16, 1),
+        help="Average number of days from the start of the dunning to the "
+        "payment, of the invoices paid among those whose dunning started in "
+        "the month.",
+    )
     dunning_lost_count = fields.Integer(
         string="Subscriptions Lost to Dunning",
         compute="_compute_dunning_figures",
@@ -56,10 +64,11 @@ class RecurringKpiDashboard(models.TransientModel):
                     "failed_amount:sum",
                     "recovered_amount:sum",
                     "lost_count:sum",
+                    "days_to_recover:sum",
                 ],
             )
             failed = recovered = 0.0
-            counted = paid = lost = 0
+            counted = paid = lost = days = 0
             for (
                 company,
                 state,
@@ -67,6 +76,7 @@ class RecurringKpiDashboard(models.TransientModel):
                 failed_amount,
                 recovered_amount,
                 lost_n,
+                days_n,
             ) in groups:
                 failed += company.currency_id._convert(
                     failed_amount, currency, self.env.company, date_to
@@ -79,9 +89,11 @@ class RecurringKpiDashboard(models.TransientModel):
                     counted += count
                 if state == "recovered":
                     paid += count
+                    days += days_n or 0
             dashboard.dunning_failed_amount = currency.round(failed)
             dashboard.dunning_recovered_amount = currency.round(recovered)
             dashboard.dunning_recovery_rate = paid / counted if counted else 0.0
+            dashboard.dunning_days_to_recover = days / paid if paid else 0.0
             dashboard.dunning_lost_count = lost
 
     # ------------------------------------------------------------

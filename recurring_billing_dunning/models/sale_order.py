@@ -104,6 +104,22 @@ class SaleOrder(models.Model):
             or self.subscription_state == "suspended"
         )
 
+    def _kpi_get_event_reason(self, previous_state):
+        # Suspended, it brings no MRR: its movement is a suspension, and
+        # its end a resumption.
+        self.ensure_one()
+        if self.subscription_state == "suspended":
+            return "suspend"
+        if previous_state == "suspended" and self.subscription_state != "closed":
+            return "resume"
+        return super()._kpi_get_event_reason(previous_state)
+
+    def _kpi_get_event_date(self, reason):
+        self.ensure_one()
+        if reason == "suspend" and self.dunning_suspended_since:
+            return min(self.dunning_suspended_since, self.company_id._get_today())
+        return super()._kpi_get_event_date(reason)
+
     def _recurring_payment_failed(self, invoice, transaction, reason):
         """The failed charge starts the dunning of the invoice, from today
         (the salesperson is told once, as without dunning); the failures of

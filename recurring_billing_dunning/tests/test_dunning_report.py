@@ -70,6 +70,7 @@ class TestDunningReport(RecurringDunningCommon):
                     "dunning_failed_amount": 158.40,
                     "dunning_recovered_amount": 79.20,
                     "dunning_recovery_rate": 1.0,
+                    "dunning_days_to_recover": 5.0,
                     "dunning_lost_count": 0,
                 }
             ],
@@ -109,6 +110,18 @@ class TestDunningReport(RecurringDunningCommon):
             ],
         )
         self.assertFalse(self._dun_days("2026-01-26", "2026-03-10"))
+        # The suspension and its end are MRR movements of their own.
+        self.assertEqual(
+            [
+                (str(e.date), e.event_type, e.reason, e.mrr_delta_company)
+                for e in subscription.mrr_event_ids.sorted("id")
+            ],
+            [
+                ("2026-01-05", "new", "start", 66.0),
+                ("2026-01-25", "churn", "suspend", -66.0),
+                ("2026-01-26", "reactivation", "resume", 66.0),
+            ],
+        )
 
     def test_transfer_registered_by_the_accountant_recovers_no_step(self):
         _subscription, invoice = self._manual_invoice()
