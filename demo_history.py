@@ -19,14 +19,13 @@ Not part of the addons: the demo database of the tests has the quotations
 only.
 """
 
-import logging
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
-_logger = logging.getLogger(__name__)
+from odoo import SUPERUSER_ID, api
 
 DEMO = "recurring_billing."
 # The subscriptions of the demo, in the order of the demo data.
@@ -73,27 +72,32 @@ USAGE_EVERY_DAYS = 7
 
 class DemoHistory:
     def __init__(self, env):
-        self.env = env
-        self.company = env.ref(DEMO + "res_company_nuage")
-        self.env = env(context=dict(env.context, allowed_company_ids=self.company.ids))
-        env = self.env
+        self._bind(env)
         self.today = self.company._get_today()
-        self.subscriptions = {
-            xmlid: env.ref(DEMO + xmlid).with_company(self.company)
-            for xmlid in SUBSCRIPTIONS
-        }
         self.card = {
             xmlid
             for xmlid, order in self.subscriptions.items()
             if order.recurring_payment_mode == "auto"
         }
         self.failures = {}  # order id: (from date, days or None)
-        self.fixes = defaultdict(list)  # day: tokens to fix
-        self.transfers = defaultdict(list)  # day: invoices to pay
+        self.fixes = defaultdict(list)  # day: ids of the tokens to fix
+        self.transfers = defaultdict(list)  # day: ids of the invoices to pay
         self.events = defaultdict(list)
         self.invoice_count = 0
         self.last_move_id = 0
         self.stats = defaultdict(int)
+
+    def _bind(self, env):
+        """Work in ``env``: each day is a transaction of its own, as each run
+        of the jobs is (one long transaction would keep every environment
+        it ever made, which Odoo looks through at each ``with_context``)."""
+        company = env.ref(DEMO + "res_company_nuage")
+        self.env = env(context=dict(env.context, allowed_company_ids=company.ids))
+        self.company = company.with_env(self.env)
+        self.subscriptions = {
+            xmlid: self.env.ref(DEMO + xmlid).with_company(self.company)
+            for xmlid in SUBSCRIPTIONS
+        }
 
     # ------------------------------------------------------------
     # SET-UP
@@ -275,6 +279,14 @@ class DemoHistory:
             # The retries the dunning job handed over.
             self._charge(cron_calls)
 
+    def _charge(self, cron_calls):
+        Charge = self.env["recurring.payment.charge"]
+        Move = self.env["account.move"]
+        for _call in range(cron_calls):
+            if not Move.search_count(Charge._get_invoices_to_charge_domain()):
+                break
+            Charge._cron_charge_invoices()
+
     def _settle_new_invoices(self, day):
         """The cards of this day's invoices that fail, and when the transfers
         of the customers paying by themselves pay them."""
@@ -299,21 +311,21 @@ class DemoHistory:
                     order.payment_token_id.demo_simulated_state = "error"
                     if failure[1] is not None:
                         fix_day = day + timedelta(days=failure[1])
-                        self.fixes[fix_day].append(order.payment_token_id)
+                        self.fixes[fix_day].append(order.payment_token_id.id)
                     self.stats["card failures"] += 1
                 continue
             pay_day = max(
                 day,
                 move.invoice_date + timedelta(days=late.get(order.id, TRANSFER_DAYS)),
             )
-            self.transfers[pay_day].append(move)
+            self.transfers[pay_day].append(move.id)
 
     def _fix_cards(self, day):
-        for token in self.fixes.pop(day, ()):
-            token.demo_simulated_state = "done"
+        tokens = self.env["payment.token"].browse(self.fixes.pop(day, ()))
+        tokens.write({"demo_simulated_state": "done"})
 
     def _pay_transfers(self, day):
-        moves = self.env["account.move"].union(*self.transfers.pop(day, ()))
+        moves = self.env["account.move"].browse(self.transfers.pop(day, ()))
         moves = moves.filtered(
             lambda move: move.state == "posted"
             and move.payment_state in ("not_paid", "partial")
@@ -356,21 +368,29 @@ class DemoHistory:
             return self.stats
         first_day = min(order.subscription_start_date for order in drafts)
         self._plan()
-        # The jobs commit each charge: a demo need not wait for the disk.
-        self.env.cr.execute("SET synchronous_commit TO off")
+        env, registry = self.env, self.env.registry
         day = first_day
         # 10:00 UTC: ``day`` in the company's time zone (Europe/Paris) too.
         with freeze_time(datetime.combine(day, time(10, 0))) as clock:
-            provider = self._prepare_provider()
+            provider_id = self._prepare_provider().id
+            env.cr.commit()
             while day <= self.today:
                 clock.move_to(datetime.combine(day, time(10, 0)))
-                self._start_subscriptions(day, provider)
-                self._fix_cards(day)
-                self._report_usage(day)
-                self._run_events(day)
-                self._run_jobs(day, cron_calls, events=day in self.events)
-                self._pay_transfers(day)
+                with registry.cursor() as cr:
+                    # The jobs commit each charge: a demo need not wait for
+                    # the disk.
+                    cr.execute("SET synchronous_commit TO off")
+                    self._bind(api.Environment(cr, SUPERUSER_ID, {}))
+                    provider = self.env["payment.provider"].browse(provider_id)
+                    self._start_subscriptions(day, provider)
+                    self._fix_cards(day)
+                    self._report_usage(day)
+                    self._run_events(day)
+                    self._run_jobs(day, cron_calls, events=day in self.events)
+                    self._pay_transfers(day)
                 day += timedelta(days=1)
+        env.invalidate_all()
+        self._bind(env)
         self._mark_past_invoices_sent()
         self.env.flush_all()
         self.stats["days"] = (self.today - first_day).days + 1
