@@ -34,19 +34,18 @@ SUBSCRIPTIONS = [f"subscription_{number:02d}" for number in range(1, 37)] + [
     "subscription_api_02",
     "subscription_team_01",
 ]
-# Cards that fail: the charge of the subscription's first invoice on or after
-# ``months`` after its first one fails, and keeps failing for ``days`` days
-# (the customer then fixes the card, and the dunning's next retry pays), or
-# for ever (None).
+# Cards that fail: subscription: (n, days): the charge of its n-th invoice
+# (from 0) fails, and the card keeps failing for ``days`` days (the customer
+# then fixes it, and the dunning's next retry pays), or for ever (None).
 CARD_FAILURES = {
     "subscription_08": (3, 5),  # recovered by the third retry, with its email
     "subscription_13": (4, 2),  # recovered by the second, silent retry
     "subscription_16": (2, 10),  # recovered by the fourth retry
     "subscription_29": (4, None),  # never: suspended, formal notice, closed
 }
-# Subscriptions whose card starts failing today minus (first, last) days, for
-# a subscription in dunning at each step today: one chosen among those whose
-# invoice falls in the window.
+# For an invoice at each step of the dunning today: (first, last): the card of
+# a subscription invoiced between ``first`` and ``last`` days ago fails from
+# that invoice on, for ever.
 CARD_FAILURES_NOW = [(44, 30), (29, 21), (6, 1)]
 # Days after its invoice a transfer pays it; a customer who always pays late.
 TRANSFER_DAYS = 12

@@ -402,6 +402,10 @@ def print_demo_summary(env, company, stats):
     )
     print(f"  months with movements : {len(months)}")
     print(f"  MRR today             : {company.currency_id.name} {mrr:,.2f}")
+    flagged = orders.filtered("recurring_billing_error")
+    print(f"  flagged, not billed   : {len(flagged)}")
+    for order in flagged:
+        print(f"    {order.name}: {order.recurring_billing_error}")
     print()
 
 
