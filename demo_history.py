@@ -91,7 +91,16 @@ class DemoHistory:
         of the jobs is (one long transaction would keep every environment
         it ever made, which Odoo looks through at each ``with_context``)."""
         company = env.ref(DEMO + "res_company_nuage")
-        self.env = env(context=dict(env.context, allowed_company_ids=company.ids))
+        # Emails are queued, as the jobs queue them; the salesperson is not
+        # told by email of each invoice assigned to them.
+        self.env = env(
+            context=dict(
+                env.context,
+                allowed_company_ids=company.ids,
+                mail_auto_subscribe_no_notify=True,
+                mail_notify_force_send=False,
+            )
+        )
         self.company = company.with_env(self.env)
         self.subscriptions = {
             xmlid: self.env.ref(DEMO + xmlid).with_company(self.company)
