@@ -14,10 +14,12 @@
 
     python3 tasks.py demo [--db NAME] [--no-serve] [--port 8069]
         Install the Python dependencies, create a demo database with the three
-        addons and their demo data (a French SaaS company and its subscribers),
-        log admin into the demo company, run the recurring-invoicing job for
-        today, print a summary and serve the Odoo web client on
-        http://localhost:8069.
+        addons, their demo data (a French SaaS company and its subscribers)
+        and Odoo's demo payment provider, log admin into the demo company,
+        live the company's last 18 months day by day (setup/demo_history.py:
+        subscriptions started, changed, paused and cancelled, invoices on
+        their own dates, card payments, transfers, dunning), print a summary
+        and serve the Odoo web client on http://localhost:8069.
 
     python3 tasks.py test [--db NAME] [pytest arguments...]
         Create a fresh database, install the three addons (and Odoo's demo
@@ -34,6 +36,7 @@ install-odoo when it is not) and a PostgreSQL server.
 """
 
 import argparse
+import collections
 import contextlib
 import functools
 import getpass
@@ -78,6 +81,8 @@ PYTHON_DEPS = [
 # which the portal's browser tour saves a new card through Odoo's payment form;
 # OCA queue_job, for the tests of the billing jobs it runs.
 TEST_MODULES = ["payment_demo", "queue_job"]
+# The demo's subscribers pay by card through the same demo provider.
+DEMO_MODULES = ["payment_demo"]
 DB_HOST = os.environ.get("PGHOST", "127.0.0.1")
 DB_PORT = os.environ.get("PGPORT", "5432")
 DB_USER = os.environ.get("PGUSER") or getpass.getuser()
@@ -363,43 +368,107 @@ def log_admin_into_demo_company(db):
         )
 
 
-def run_job_for_today(db, port=8069):
-    """Run the recurring-invoicing job as ir.cron does (one batch per call, a
-    commit after each) and print what it did."""
-    with odoo_environment(db) as env:
-        cr = env.cr
-        # wkhtmltopdf fetches the report assets from the server being started.
-        env["ir.config_parameter"].set_param("report.url", f"http://127.0.0.1:{port}")
-        SaleOrder = env["sale.order"]
-        moves = env["account.move"]
-        while True:
-            moves |= env["recurring.invoicing"]._cron_recurring_invoice()
-            cr.commit()
-            domain = SaleOrder._get_subscriptions_to_invoice_domain()
-            if not SaleOrder.search_count(domain):
-                break
-        running = SaleOrder.search_count(
-            [("subscription_state", "in", ("trial", "active", "to_close"))]
+def load_demo_history():
+    """setup/demo_history.py, which builds the demo's history (see demo)."""
+    spec = importlib.util.spec_from_file_location(
+        "demo_history", ROOT / "setup" / "demo_history.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def odoo_http_server(db):
+    """Odoo's HTTP server on db, in this process, on a free port (yielded),
+    as pytest-odoo's --odoo-http starts it: wkhtmltopdf fetches the report
+    assets from it while the history renders its PDFs (the formal notices)."""
+    import socket
+
+    import odoo.tools
+    from odoo.http import root
+    from odoo.service import server
+
+    parse_odoo_config(db)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    odoo.tools.config["http_port"] = port
+    odoo.tools.config["http_interface"] = "127.0.0.1"
+    server.load_server_wide_modules()
+    server.server = server.ThreadedServer(root)
+    server.server.start(stop=False)
+    try:
+        yield port
+    finally:
+        server.server.stop()
+
+
+def build_demo_history(db, port=8069):
+    """Live the demo company's last 18 months day by day
+    (setup/demo_history.py), committing as the jobs do, and print what the
+    history holds."""
+    demo_history = load_demo_history()
+    started = time.monotonic()
+    with odoo_http_server(db) as build_port:
+        with odoo_environment(db) as env:
+            ICP = env["ir.config_parameter"]
+            ICP.set_param("report.url", f"http://127.0.0.1:{build_port}")
+            stats = demo_history.build_history(env)
+            # wkhtmltopdf fetches the report assets from the server served next.
+            ICP.set_param("report.url", f"http://127.0.0.1:{port}")
+            company = env.ref("recurring_billing.res_company_nuage")
+            say(f"history built in {time.monotonic() - started:.0f} s")
+            print_demo_summary(env, company, stats)
+
+
+def print_demo_summary(env, company, stats):
+    orders = env["sale.order"].search(
+        [("company_id", "=", company.id), ("is_subscription", "=", True)]
+    )
+    by_state = collections.Counter(orders.mapped("subscription_state"))
+    moves = env["account.move"].search(
+        [
+            ("company_id", "=", company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+        ]
+    )
+    paid = moves.filtered(lambda move: move.payment_state in ("paid", "in_payment"))
+    charges = env["payment.transaction"].search(
+        [("company_id", "=", company.id), ("recurring_invoice_id", "!=", False)]
+    )
+    dunning = moves.filtered("dunning_state")
+    months = env["recurring.mrr.event"]._read_group(
+        [("company_id", "=", company.id)], ["date:month"]
+    )
+    mrr = sum(order._kpi_get_mrr() for order in orders)
+    print(f"\nThe demo company's history: {stats['days']} days")
+    print(f"  subscriptions         : {len(orders)}")
+    for state, count in sorted(by_state.items(), key=lambda item: str(item[0])):
+        print(f"    {state or '-':<20}: {count}")
+    print(f"  invoices posted       : {len(moves)} ({len(paid)} paid)")
+    print(
+        f"  card charges          : {len(charges)} "
+        f"({len(charges.filtered(lambda tx: tx.state == 'done'))} paid)"
+    )
+    print(f"  transfers registered  : {stats['transfers']}")
+    print(f"  usage records         : {stats['usage']}")
+    print(
+        f"  invoices in dunning   : {len(dunning)} ("
+        + ", ".join(
+            f"{state} {len(dunning.filtered(lambda m, s=state: m.dunning_state == s))}"
+            for state in sorted(set(dunning.mapped("dunning_state")))
         )
-        flagged = SaleOrder.search([("recurring_billing_error", "!=", False)])
-        posted = moves.filtered(lambda move: move.state == "posted")
-        print("\nRecurring invoicing for today")
-        print(f"  running subscriptions : {running}")
-        print(f"  subscriptions billed  : {len(moves.subscription_id)}")
-        print(f"  invoices created      : {len(moves)} ({len(posted)} posted)")
-        for currency in moves.currency_id:
-            in_currency = moves.filtered_domain([("currency_id", "=", currency.id)])
-            for label, field in (
-                ("total excl. VAT", "amount_untaxed"),
-                ("VAT", "amount_tax"),
-                ("total incl. VAT", "amount_total"),
-            ):
-                amount = currency.round(sum(in_currency.mapped(field)))
-                print(f"  {label:<22}: {currency.name} {amount:,.2f}")
-        print(f"  flagged, not billed   : {len(flagged)}")
-        for order in flagged:
-            print(f"    {order.name}: {order.recurring_billing_error}")
-        print()
+        + ")"
+    )
+    print(f"  months with movements : {len(months)}")
+    print(f"  MRR today             : {company.currency_id.name} {mrr:,.2f}")
+    flagged = orders.filtered("recurring_billing_error")
+    print(f"  flagged, not billed   : {len(flagged)}")
+    for order in flagged:
+        print(f"    {order.name}: {order.recurring_billing_error}")
+    print()
 
 
 def cmd_demo(args, _extra):
@@ -407,10 +476,10 @@ def cmd_demo(args, _extra):
     install_python_deps()
     ensure_postgresql()
     recreate_database(args.db)
-    install_addons(args.db, extra=["--load-language=fr_FR"])
+    install_addons(args.db, extra=["--load-language=fr_FR"], modules=DEMO_MODULES)
     log_admin_into_demo_company(args.db)
-    say("running the recurring-invoicing job for today")
-    run_job_for_today(args.db, args.port)
+    say("living the demo company's last 18 months, day by day")
+    build_demo_history(args.db, args.port)
     if args.no_serve:
         return
     say(
@@ -554,7 +623,9 @@ def main():
     install.add_argument(
         "--dry-run", action="store_true", help="print the commands, run none"
     )
-    demo = sub.add_parser("demo", help="demo database, job run for today, web client")
+    demo = sub.add_parser(
+        "demo", help="demo database with 18 months of history, web client"
+    )
     demo.add_argument("--db", default="recurring_billing_demo")
     demo.add_argument("--no-serve", action="store_true", help="stop after the summary")
     demo.add_argument("--port", type=int, default=8069)

@@ -28,5 +28,6 @@
         "views/dunning_pause_templates.xml",
         "views/menus.xml",
     ],
+    "demo": ["demo/sale_order_template_demo.xml"],
     "post_init_hook": "post_init_hook",
 }

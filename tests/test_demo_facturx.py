@@ -1,7 +1,8 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-"""The demo company's subscription invoices, as the job issues them today,
-are valid Factur-X EN 16931 invoices for the French reform. (The demo
+"""The demo company's subscription invoices, as the job issues them today
+(its subscriptions confirmed as they are when ``tasks.py demo`` lives their
+history), are valid Factur-X EN 16931 invoices for the French reform. (The demo
 invoices of Odoo's own chart of accounts, such as a credit note without VAT to
 a US customer, are not the engine's and are left out.)"""
 
@@ -19,6 +20,13 @@ class TestDemoFacturx(TransactionCase):
         if not company:
             raise unittest.SkipTest("The database has no demo data.")
         SaleOrder = self.env["sale.order"].with_company(company)
+        SaleOrder.search(
+            [
+                ("company_id", "=", company.id),
+                ("is_subscription", "=", True),
+                ("state", "=", "draft"),
+            ]
+        ).action_confirm()
         for _call in range(20):
             self.env["recurring.invoicing"].with_company(
                 company
