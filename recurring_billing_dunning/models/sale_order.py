@@ -104,6 +104,13 @@ class SaleOrder(models.Model):
             or self.subscription_state == "suspended"
         )
 
+    def _get_portal_state_label(self):
+        # In the subscriber's words: what is off, and why.
+        self.ensure_one()
+        if self.subscription_state == "suspended":
+            return self.env._("Service suspended: an invoice is unpaid")
+        return super()._get_portal_state_label()
+
     def _kpi_get_event_reason(self, previous_state):
         # Suspended, it brings no MRR: its movement is a suspension, and
         # its end a resumption.

@@ -43,6 +43,20 @@ class TestSuspendedStates(RecurringBillingCommon):
             {"billable", "running", "cancellable"},
         )
 
+    def test_subscriber_reads_why_the_service_is_suspended(self):
+        self.assertEqual(
+            self.sub._get_portal_state_label(),
+            "Service suspended: an invoice is unpaid",
+        )
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["recurring_billing_dunning"], ["fr_FR"], overwrite=True
+        )
+        self.assertEqual(
+            self.sub.with_context(lang="fr_FR")._get_portal_state_label(),
+            "Service suspendu\u00a0: une facture est impayée",
+        )
+
     def test_cancelling_a_suspended_subscription_closes_it_at_once(self):
         """Access is off: cancelled on 25 January, it ends that day instead
         of giving access back until 9 February, and bills nothing more."""
