@@ -71,16 +71,13 @@ class RecurringUsageIngest(models.AbstractModel):
         # subscription is billed is billed once (see _lock_usage_window).
         orders._lock_usage_window()
         orders.invalidate_recordset(["usage_billed_until", "subscription_state"])
-        metered = {
-            order.id: order._get_recurring_lines().product_id.filtered(
-                "recurring_usage"
-            )
-            for order in orders
-        }
-        zones = {
-            company.id: ZoneInfo(company._get_time_zone())
-            for company in orders.company_id
-        }
+        facts = self._get_subscription_facts(orders)
+        products = (
+            self.env["product.product"]
+            .sudo()
+            .browse({item["product"] for _index, item in parsed} - {None})
+        )
+        metered_products = set(products.filtered("recurring_usage").ids)
         known = self._get_known(parsed)
         valid, seen = [], set()
         for index, item in parsed:
@@ -88,8 +85,9 @@ class RecurringUsageIngest(models.AbstractModel):
             if key in known or key in seen:
                 item["status"] = "known"
                 continue
-            order = orders.browse(item["subscription"])
-            message = self._check_record(item, order, metered[order.id], zones)
+            message = self._check_record(
+                item, facts[item["subscription"]], metered_products
+            )
             if message:
                 errors.append(self._error(index, records[index], message))
                 item["status"] = "error"
@@ -333,55 +331,86 @@ class RecurringUsageIngest(models.AbstractModel):
         return set(self.env.cr.fetchall())
 
     @api.model
-    def _check_record(self, item, order, metered, zones):
+    def _get_subscription_facts(self, orders):
+        """What checking a record needs of each subscription, read once."""
+        running = orders._get_running_states()
+        zones = {
+            company.id: ZoneInfo(company._get_time_zone())
+            for company in orders.company_id
+        }
+        return {
+            order.id: {
+                "name": order.name,
+                "running": order.subscription_state in running,
+                "company": order.company_id.id,
+                "zone": zones[order.company_id.id],
+                "start": order.subscription_start_date,
+                "end": order.subscription_end_date,
+                "until": order.usage_billed_until,
+                "metered": order._get_recurring_lines()
+                .product_id.filtered("recurring_usage")
+                .ids,
+            }
+            for order in orders
+        }
+
+    @api.model
+    def _check_record(self, item, order, metered_products):
         """The message refusing a resolved item, or None; sets its ``date``
-        (in its company's time zone), ``company`` and ``product``."""
+        (in its company's time zone), ``company`` and ``product``.
+
+        :param order: the facts of its subscription (``_get_subscription_facts``)
+        :param metered_products: ids of the metered products among the items'
+        """
         _ = self.env._
-        if order.subscription_state not in order._get_running_states():
+        if not order["running"]:
             return _(
                 "Subscription %(order)s is not running: usage is no longer "
                 "recorded on it.",
-                order=order.name,
+                order=order["name"],
             )
         if item["product"] is None:
-            if len(metered) != 1:
+            if len(order["metered"]) != 1:
                 return _(
                     "Subscription %(order)s has several metered products: give "
                     "the product.",
-                    order=order.name,
+                    order=order["name"],
                 )
-            item["product"] = metered[0].id
-        product = self.env["product.product"].browse(item["product"])
-        if not product.recurring_usage:
+            item["product"] = order["metered"][0]
+            metered_products.add(item["product"])
+        if item["product"] not in metered_products:
             return _(
                 "%(product)s is not a metered product: its usage is not billed.",
-                product=product.display_name,
+                product=self.env["product.product"]
+                .browse(item["product"])
+                .display_name,
             )
-        if product not in metered:
+        if item["product"] not in order["metered"]:
             return _(
                 "Subscription %(order)s does not include %(product)s.",
-                order=order.name,
-                product=product.display_name,
+                order=order["name"],
+                product=self.env["product.product"]
+                .browse(item["product"])
+                .display_name,
             )
-        date = item["moment"].astimezone(zones[order.company_id.id]).date()
+        date = item["moment"].astimezone(order["zone"]).date()
         item["date"] = date
-        item["company"] = order.company_id.id
-        start = order.subscription_start_date
-        end = order.subscription_end_date
-        if (start and date < start) or (end and date > end):
+        item["company"] = order["company"]
+        if (order["start"] and date < order["start"]) or (
+            order["end"] and date > order["end"]
+        ):
             return _(
                 "The usage of %(date)s falls outside subscription %(order)s.",
                 date=format_date(self.env, date),
-                order=order.name,
+                order=order["name"],
             )
-        until = order.usage_billed_until
-        if until and date < until:
+        if order["until"] and date < order["until"]:
             return _(
                 "The usage of %(date)s falls in a period of %(order)s already "
                 "invoiced (usage before %(until)s is invoiced): it is refused.",
                 date=format_date(self.env, date),
-                order=order.name,
-                until=format_date(self.env, until),
+                order=order["name"],
+                until=format_date(self.env, order["until"]),
             )
         return None
 
