@@ -334,6 +334,21 @@ class RecurringUsageIngest(models.AbstractModel):
     def _get_subscription_facts(self, orders):
         """What checking a record needs of each subscription, read once."""
         running = orders._get_running_states()
+        # Only the fields needed, in one query per model.
+        orders.fetch(
+            [
+                "name",
+                "subscription_state",
+                "company_id",
+                "subscription_start_date",
+                "subscription_end_date",
+                "usage_billed_until",
+                "order_line",
+            ]
+        )
+        orders.order_line.fetch(["display_type", "product_id"])
+        orders.order_line.product_id.fetch(["recurring_invoice", "recurring_usage"])
+        orders.company_id.partner_id.fetch(["tz"])
         zones = {
             company.id: ZoneInfo(company._get_time_zone())
             for company in orders.company_id
