@@ -3,13 +3,16 @@
 """The usage ingestion API over HTTP: who may call it, what a retried call
 answers, each record refused with its reason, and the usage billed."""
 
+import importlib.util
 import json
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools.misc import file_path
 
 from .common import RecurringBillingCommon
 
@@ -176,6 +179,22 @@ class TestUsageApi(RecurringBillingCommon, HttpCase):
         self.assertEqual(answer["created"], ["dup-1"])
         self.assertEqual(answer["known"], ["dup-1"])
         self.assertEqual(len(self._usage(["dup-1"])), 1)
+
+    def test_documented_client_sends_again_with_the_same_references(self):
+        path = file_path("recurring_billing/static/api/usage_client.py")
+        spec = importlib.util.spec_from_file_location("usage_client", path)
+        client = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(client)
+        records = [self._record(f"client-{i}", 2) for i in range(3)]
+        with (
+            patch.object(client, "URL", self.base_url() + URL),
+            patch.object(client, "KEY", self.key),
+        ):
+            first = client.send_all(records)
+            again = client.send_all(records)
+        self.assertEqual((first["created"], first["known"]), (3, 0))
+        self.assertEqual((again["created"], again["known"]), (0, 3))
+        self.assertEqual(len(self._usage([r["reference"] for r in records])), 3)
 
     # ------------------------------------------------------------------
     # Per-record errors
