@@ -74,7 +74,7 @@ class UsageApi(http.Controller):
                 },
             )
         answer = request.env["recurring.usage.ingest"]._ingest(records)
-        _logger.info(
+        _logger.debug(
             "Usage API: %s created, %s known, %s refused for user #%s",
             len(answer["created"]),
             len(answer["known"]),
