@@ -38,7 +38,7 @@ class UsageApi(http.Controller):
                     "error": "unauthorized",
                     "message": request.env._(
                         "Send the API key of a user allowed to send usage in the "
-                        "header Authorization: Bearer <key>."
+                        "Authorization header, as Bearer <key>."
                     ),
                 },
                 headers=[("WWW-Authenticate", 'Bearer realm="recurring_usage"')],
