@@ -28,6 +28,9 @@ class UsageApi(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        # auth="none" routes start on a read-only cursor and run again on a
+        # read/write one at their first write: this one always writes.
+        readonly=False,
     )
     def usage_records(self, **_kwargs):
         user = self._authenticate()

@@ -13,6 +13,7 @@ from odoo import SUPERUSER_ID, Command, api
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 
 @tagged("post_install", "-at_install")
@@ -88,6 +89,7 @@ class TestUsageApiConcurrency(TransactionCase):
             for number in numbers
         ]
 
+    @mute_logger("odoo.sql_db")  # B's expected serialization failure
     def test_two_calls_with_overlapping_references(self):
         answers = {}
         # B's environment is made here: Odoo's test runner holds the registry
