@@ -286,6 +286,56 @@ class TestUsageApi(RecurringBillingCommon, HttpCase):
         self.assertEqual(usage.mapped("date"), [date(2025, 4, 2), date(2025, 4, 1)])
         self.assertEqual(usage.mapped("quantity"), [10.0, 0.0])
 
+    def test_records_that_do_not_say_which_subscription_or_product(self):
+        both = self._create_subscription(
+            "2025-03-01",
+            lines=[(self.product_api, 1), (self.product_storage, 1)],
+        )
+        records = [
+            self._record("amb-1", 1, product="NO-SUCH-CODE"),
+            self._record("amb-2", 1, subscription=both.name),
+            {
+                "reference": "amb-3",
+                "customer": self.customer.id,
+                "product": self.product_api.id,
+                "quantity": 1,
+                "timestamp": "2025-03-10T10:00:00Z",
+            },
+            self._record("amb-4", 1, "2025-02-28T10:00:00Z"),
+            self._record("amb-5", 1, subscription=[1]),
+            self._record("amb-6", 1, subscription=both.id, product="API-CALLS"),
+        ]
+        answer = self._post(records).json()
+        self.assertEqual(answer["created"], ["amb-6"])
+        api = self.product_api.display_name
+        self.assertEqual(
+            [(e["index"], e["message"]) for e in answer["errors"]],
+            [
+                (0, "Unknown product NO-SUCH-CODE."),
+                (
+                    1,
+                    f"Subscription {both.name} has several metered products: give "
+                    "the product.",
+                ),
+                (
+                    2,
+                    f"Customer {self.customer.id} has several running subscriptions "
+                    f"to {api}: give the subscription.",
+                ),
+                (
+                    3,
+                    f"The usage of 02/28/2025 falls outside subscription "
+                    f"{self.sub.name}.",
+                ),
+                (
+                    4,
+                    "A subscription, customer or product is given by its id (a "
+                    "number) or its reference (a string).",
+                ),
+            ],
+        )
+        self.assertEqual(self._usage(["amb-6"]).subscription_id, both)
+
     def test_messages_in_the_user_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"]._load_module_terms(
