@@ -3,3 +3,4 @@ from . import portal
 from . import portal_payment_method
 from . import public_cancel
 from . import portal_billing
+from . import usage_api

@@ -8,6 +8,7 @@ from . import product_product
 from . import recurring_product_price
 from . import recurring_price_tier
 from . import recurring_usage
+from . import recurring_usage_ingest
 from . import recurring_subscription_period
 from . import recurring_subscription_billing
 from . import recurring_subscription_change

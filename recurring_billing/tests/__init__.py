@@ -32,3 +32,5 @@ from . import test_portal_payment_method
 from . import test_minimum_commitment
 from . import test_portal_offer
 from . import test_usage_race
+from . import test_usage_api
+from . import test_usage_api_concurrency
