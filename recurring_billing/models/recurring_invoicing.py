@@ -2,6 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 import math
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -107,13 +108,10 @@ class RecurringInvoicing(models.AbstractModel):
                 # The chatter's creation entries, written for the batch at once.
                 created._log_creation_messages()
             moves |= created.with_env(self.env)
-        to_post = moves.filtered(
-            lambda move: post
-            and (
-                not move.subscription_id.sale_order_template_id
-                or move.subscription_id.sale_order_template_id.auto_post
-            )
-        )
+        if self.env.context.get("recurring_post_later"):
+            # The caller posts them (:meth:`_invoice_and_post`).
+            return moves
+        to_post = self._get_invoices_to_post(moves) if post else moves.browse()
         if (
             to_post
             and self.env.context.get("recurring_defer_posting")
@@ -125,15 +123,25 @@ class RecurringInvoicing(models.AbstractModel):
         return moves
 
     @api.model
-    def _post_invoices(self, moves):
+    def _get_invoices_to_post(self, moves):
+        """The invoices of ``moves`` that their subscription's template posts."""
+        return moves.filtered(
+            lambda move: not move.subscription_id.sale_order_template_id
+            or move.subscription_id.sale_order_template_id.auto_post
+        )
+
+    @api.model
+    def _post_invoices(self, moves, prepared=False):
         """Post ``moves`` (in date order, as Odoo numbers them) and mark those
-        whose template sends invoices for Odoo's sending job."""
+        whose template sends invoices for Odoo's sending job. ``prepared``:
+        :meth:`_prepare_batch_post` was already called on them."""
         if not moves:
             return moves
         # What Odoo's posting does once per invoice (subscribe the customer,
         # tick "checked", date the delivery, raise the customer rank), done
         # once for the batch.
-        moves._prepare_batch_post()
+        if not prepared:
+            moves._prepare_batch_post()
         with self.env["res.partner"]._batch_rank_increases() as env:
             moves.with_env(env).with_context(recurring_batch_post=True).action_post()
         to_send = moves.filtered(
@@ -340,8 +348,83 @@ class RecurringInvoicing(models.AbstractModel):
         return invoiced
 
     @api.model
+    def _invoice_and_post(self, subscriptions, limit):
+        """Invoice ``subscriptions`` in one go, then number their invoices and
+        up to ``limit`` invoices left to number, in date order, in one
+        numbering turn taken as late as possible.
+
+        The turn (:meth:`_take_posting_turn`) lasts until the transaction
+        ends, so whatever follows it is done by one worker at a time. Before
+        it, while other workers do the same: the invoices, their lines and
+        taxes, followers and chatter, what posting does once per invoice
+        (:meth:`_prepare_batch_post`), all written to the database. Within
+        it: the invoices left to number, the posting and the commit. Without
+        the turn, the invoices are left to number.
+
+        All or nothing: any error leaves the caller to roll back and take the
+        invoices one at a time.
+        """
+        started = time.perf_counter()
+        Move = self.env["account.move"]
+        moves = self.with_context(recurring_post_later=True)._invoice_batch(
+            subscriptions
+        )
+        to_post = self._get_invoices_to_post(moves)
+        to_post._prepare_batch_post()
+        pending = Move.search(
+            [("recurring_post_pending", "=", True)],
+            order="invoice_date, id",
+            limit=limit,
+        )
+        self.env.flush_all()
+        turn = time.perf_counter()
+        journals = to_post.journal_id | pending.journal_id
+        if not journals or not self._take_posting_turn(journals):
+            to_post.recurring_post_pending = True
+            self._log_turn(len(moves), started, None)
+            return moves
+        # Odoo names the first draft of a period at creation, from the last
+        # number its worker could see then: number them afresh now.
+        pending.recurring_post_pending = False
+        pending = pending.filtered(lambda move: move.state == "draft")
+        pending.filtered(lambda move: not move.posted_before).name = "/"
+        pending._prepare_batch_post()
+        posted = self._post_invoices(
+            (pending | to_post).sorted(lambda move: (move.invoice_date, move.id)),
+            prepared=True,
+        )
+        self.env.flush_all()
+        if posted.filtered("sending_data"):
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
+        self._log_turn(len(moves) + len(pending), started, turn)
+        return moves
+
+    @api.model
+    def _log_turn(self, count, started, turn):
+        """Log, once the transaction is committed, how long the batch took and
+        how much of it was spent in the numbering turn (from ``turn``, a
+        ``time.perf_counter()`` value, to the end of the commit): the serial
+        part of the job, which no number of workers shortens."""
+
+        def log():
+            end = time.perf_counter()
+            _logger.info(
+                "Recurring invoicing: %s invoices in %.3fs, %.3fs of it in the "
+                "numbering turn.",
+                count,
+                end - started,
+                end - turn if turn else 0.0,
+            )
+
+        self.env.cr.postcommit.add(log)
+
+    @api.model
     def _invoice_next_batch(self, batch_size):
-        """Lock the next free batch of due subscriptions and invoice it.
+        """Lock the next free batch of due subscriptions and invoice it
+        (:meth:`_invoice_and_post`); when that fails, post the invoices left
+        to number and invoice the subscriptions one at a time
+        (:meth:`_post_pending_invoices`, :meth:`_invoice_locked`): one that
+        cannot be billed is flagged, the others are.
 
         Returns ``(subscriptions, invoices)``. When another worker committed a
         change to the same rows after this transaction began (serialization
@@ -356,8 +439,22 @@ class RecurringInvoicing(models.AbstractModel):
                 # Lock first: the sooner after the transaction's snapshot, the
                 # less likely another worker committed those rows meanwhile.
                 subscriptions = Invoicing._lock_batch(batch_size)
-                Invoicing._post_pending_invoices(batch_size)
-                invoiced = Invoicing._invoice_locked(subscriptions)
+                try:
+                    with self.env.cr.savepoint():
+                        invoiced = Invoicing._invoice_and_post(
+                            subscriptions, batch_size
+                        )
+                except CONTENTION_ERRORS:
+                    raise
+                except Exception as error:  # noqa: BLE001 - retried below
+                    _logger.info(
+                        "Batch of %s subscriptions rolled back (%s): "
+                        "invoicing them one at a time.",
+                        len(subscriptions),
+                        error,
+                    )
+                    Invoicing._post_pending_invoices(batch_size)
+                    invoiced = Invoicing._invoice_locked(subscriptions)
         except pg_errors.TransactionRollbackError as error:
             _logger.info(
                 "Recurring invoicing: concurrent update (%s), batch rolled back "
