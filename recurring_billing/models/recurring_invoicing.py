@@ -197,6 +197,7 @@ class RecurringInvoicing(models.AbstractModel):
         when this worker can take the posting turn of their journals. An
         invoice that cannot be posted stays in draft with the reason in its
         chatter, and its subscription is flagged."""
+        started = time.perf_counter()
         pending = self.env["account.move"].search(
             [("recurring_post_pending", "=", True)],
             order="invoice_date, id",
@@ -204,6 +205,7 @@ class RecurringInvoicing(models.AbstractModel):
         )
         if not pending or not self._take_posting_turn(pending.journal_id):
             return self.env["account.move"]
+        turn = time.perf_counter()
         pending.recurring_post_pending = False
         to_post = pending.filtered(lambda move: move.state == "draft")
         # Odoo names the first draft of a period at creation, from the last
@@ -219,6 +221,7 @@ class RecurringInvoicing(models.AbstractModel):
             posted = self._post_one_by_one(to_post)
         if posted.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
+        self._log_turn(len(to_post), started, turn)
         return posted
 
     @api.model

@@ -1,6 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import math
+from datetime import timedelta
 
 import odoo
 from odoo import api, models
@@ -8,6 +9,10 @@ from odoo.tools import str2bool
 
 from ..tools import quiet_contention
 from .recurring_invoicing import QUEUE_JOB_CHANNEL, RETRY_DELAY
+
+# A numbering turn lasts a few seconds: the invoices a job left to number are
+# posted soon after it ends, not a whole retry delay later.
+POST_PENDING_DELAY = timedelta(seconds=2)
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -131,7 +136,7 @@ class RecurringInvoicing(models.AbstractModel):
         ):
             self.with_delay(
                 description=self.env._("Recurring invoicing: post invoices"),
-                eta=RETRY_DELAY.seconds,
+                eta=POST_PENDING_DELAY.seconds,
                 identity_key="recurring_billing_post_pending",
             )._job_post_pending()
 
@@ -147,7 +152,8 @@ class RecurringInvoicing(models.AbstractModel):
             from odoo.addons.queue_job.exception import RetryableJobError
 
             raise RetryableJobError(
-                "Another worker is numbering invoices", seconds=RETRY_DELAY.seconds
+                "Another worker is numbering invoices",
+                seconds=POST_PENDING_DELAY.seconds,
             )
         self._enqueue_post_pending()
         return self.env._("%(count)s invoices posted", count=len(posted))
