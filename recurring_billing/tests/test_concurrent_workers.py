@@ -246,8 +246,8 @@ class TestConcurrentWorkers(SeparateWorkersCase):
     def test_invoices_are_prepared_before_the_numbering_turn(self):
         """A worker that cannot take the numbering turn has done all but the
         numbering: its invoices left to number already have their customer as
-        follower. The worker that numbered logs, once
-        committed, the part of its batch spent in the turn."""
+        follower. The worker that numbered logs, once committed, the part of
+        its batch spent in the turn."""
         with self._worker() as env:
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
