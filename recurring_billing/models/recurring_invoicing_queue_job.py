@@ -122,7 +122,12 @@ class RecurringInvoicing(models.AbstractModel):
             raise RetryableJobError(
                 "Concurrent update: batch retried", seconds=RETRY_DELAY.seconds
             )
-        self._enqueue_post_pending()
+        # A job to post what this one left to number, even if one seems to
+        # wait already: that one may have started before this commit, and
+        # would not see these invoices.
+        self._enqueue_post_pending(
+            always=any(invoiced.mapped("recurring_post_pending"))
+        )
         return self.env._(
             "%(subscriptions)s subscriptions, %(invoices)s invoices",
             subscriptions=len(subscriptions),
@@ -130,14 +135,17 @@ class RecurringInvoicing(models.AbstractModel):
         )
 
     @api.model
-    def _enqueue_post_pending(self):
-        if self.env["account.move"].search_count(
+    def _enqueue_post_pending(self, always=False):
+        """Enqueue :meth:`_job_post_pending` when invoices wait to be
+        numbered and no such job waits to start; ``always``: even if one
+        waits (this transaction's view of that job may be stale)."""
+        if always or self.env["account.move"].search_count(
             [("recurring_post_pending", "=", True)], limit=1
         ):
             self.with_delay(
                 description=self.env._("Recurring invoicing: post invoices"),
                 eta=POST_PENDING_DELAY.seconds,
-                identity_key="recurring_billing_post_pending",
+                identity_key=None if always else "recurring_billing_post_pending",
             )._job_post_pending()
 
     @api.model
