@@ -37,7 +37,8 @@ For each server count S, on a fresh copy ``<prefix>servers_<S>`` of it:
   at best gain from it.
 
 Sending (PDF, email) is not measured: there is no cron thread, so Odoo's
-sending job does not run. Only databases whose name starts with
+sending job does not run. The servers' logs are kept in /tmp when a check fails.
+Only databases whose name starts with
 ``--db-prefix`` are created and dropped.
 """
 
@@ -256,7 +257,7 @@ def run_servers(args, src, count):
         timed_out = False
         while True:
             posted, draft, failed = progress(db)
-            if posted >= args.n or failed:
+            if posted >= args.n or failed:  # a failed job: nothing more to wait for
                 break
             if time.time() - start > args.timeout:
                 timed_out = True
@@ -295,8 +296,9 @@ def run_servers(args, src, count):
                 print("   server log:", line[:300])
     if not args.keep:
         base.dropdb(db)
-        for logfile in logs:
-            logfile.unlink()
+        if not (check or errors):
+            for logfile in logs:
+                logfile.unlink()
     return {
         "servers": count,
         "jobs": count * args.jobs_per_server,

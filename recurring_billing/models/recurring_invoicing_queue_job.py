@@ -138,13 +138,16 @@ class RecurringInvoicing(models.AbstractModel):
     def _enqueue_post_pending(self, always=False):
         """Enqueue :meth:`_job_post_pending` when invoices wait to be
         numbered and no such job waits to start; ``always``: even if one
-        waits (this transaction's view of that job may be stale)."""
+        waits (this transaction's view of that job may be stale). The job is
+        retried until no other worker holds the numbering turn: it ends as
+        soon as nothing waits to be numbered."""
         if always or self.env["account.move"].search_count(
             [("recurring_post_pending", "=", True)], limit=1
         ):
             self.with_delay(
                 description=self.env._("Recurring invoicing: post invoices"),
                 eta=POST_PENDING_DELAY.seconds,
+                max_retries=0,
                 identity_key=None if always else "recurring_billing_post_pending",
             )._job_post_pending()
 
