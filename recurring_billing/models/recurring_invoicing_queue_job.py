@@ -122,12 +122,10 @@ class RecurringInvoicing(models.AbstractModel):
             raise RetryableJobError(
                 "Concurrent update: batch retried", seconds=RETRY_DELAY.seconds
             )
-        # A job to post what this one left to number, even if one seems to
-        # wait already: that one may have started before this commit, and
-        # would not see these invoices.
-        self._enqueue_post_pending(
-            always=any(invoiced.mapped("recurring_post_pending"))
-        )
+        if any(invoiced.mapped("recurring_post_pending")):
+            self._enqueue_post_pending_after_commit()
+        else:
+            self._enqueue_post_pending()
         return self.env._(
             "%(subscriptions)s subscriptions, %(invoices)s invoices",
             subscriptions=len(subscriptions),
@@ -135,21 +133,35 @@ class RecurringInvoicing(models.AbstractModel):
         )
 
     @api.model
-    def _enqueue_post_pending(self, always=False):
-        """Enqueue :meth:`_job_post_pending` when invoices wait to be
-        numbered and no such job waits to start; ``always``: even if one
-        waits (this transaction's view of that job may be stale). The job is
-        retried until no other worker holds the numbering turn: it ends as
-        soon as nothing waits to be numbered."""
-        if always or self.env["account.move"].search_count(
+    def _enqueue_post_pending(self):
+        """Enqueue :meth:`_job_post_pending` when invoices wait to be numbered
+        and no such job waits to start. The job is retried until no other
+        worker holds the numbering turn: it ends as soon as nothing waits to
+        be numbered."""
+        if self.env["account.move"].search_count(
             [("recurring_post_pending", "=", True)], limit=1
         ):
             self.with_delay(
                 description=self.env._("Recurring invoicing: post invoices"),
                 eta=POST_PENDING_DELAY.seconds,
                 max_retries=0,
-                identity_key=None if always else "recurring_billing_post_pending",
+                identity_key="recurring_billing_post_pending",
             )._job_post_pending()
+
+    @api.model
+    def _enqueue_post_pending_after_commit(self):
+        """Once this transaction is committed, :meth:`_enqueue_post_pending`
+        in a new one: a posting job this transaction sees waiting may have
+        started since, before this commit, and would not see the invoices
+        this transaction left to number; the new transaction sees whether it
+        did."""
+        env = self.env
+
+        def enqueue():
+            with env.registry.cursor() as cr:
+                self.with_env(env(cr=cr))._enqueue_post_pending()
+
+        env.cr.postcommit.add(enqueue)
 
     @api.model
     def _job_post_pending(self, limit=500):
