@@ -35,6 +35,8 @@ For each server count S, on a fresh copy ``<prefix>servers_<S>`` of it:
   the sums over all batches give the fraction of the job's work that only
   one worker at a time can do, and Amdahl's law what 4 and 8 workers could
   at best gain from it.
+- Printed too: the requests the proxy sent to each server (one per job run:
+  batches, posting jobs, retries) and the load average at the start.
 
 Sending (PDF, email) is not measured: there is no cron thread, so Odoo's
 sending job does not run. The servers' logs are kept in /tmp when a check fails.
@@ -372,7 +374,7 @@ def main():
     print()
     print(
         "| servers | jobs at once | seconds until all posted | invoices/s "
-        "| speed-up | jobs per server | serial fraction | duplicates | drafts "
+        "| speed-up | requests per server | serial fraction | duplicates | drafts "
         "| gaps | ERROR lines | load (1, 5, 15 min) | check |"
     )
     print("|" + " --- |" * 13)
