@@ -382,7 +382,8 @@ class RecurringInvoicing(models.AbstractModel):
         journals = to_post.journal_id | pending.journal_id
         if not journals or not self._take_posting_turn(journals):
             to_post.recurring_post_pending = True
-            self._log_turn(len(moves), started, None)
+            if moves:
+                self._log_turn(len(moves), started, None)
             return moves
         # Odoo names the first draft of a period at creation, from the last
         # number its worker could see then: number them afresh now.
@@ -391,7 +392,9 @@ class RecurringInvoicing(models.AbstractModel):
         pending.filtered(lambda move: not move.posted_before).name = "/"
         pending._prepare_batch_post()
         posted = self._post_invoices(
-            (pending | to_post).sorted(lambda move: (move.invoice_date, move.id)),
+            (pending | to_post).sorted(
+                lambda move: (move.invoice_date or move.date, move.id)
+            ),
             prepared=True,
         )
         self.env.flush_all()
