@@ -253,9 +253,8 @@ def run_servers(args, src, count):
     try:
         wait_ready(ports, procs)
         load = os.getloadavg()
-        start = time.time()
-        # The cron, once: it enqueues one job per batch.
-        base.run_worker(args, "trigger", db)
+        # The cron, once: it enqueues one job per batch. Timed from its start.
+        start = base.run_worker(args, "trigger", db)["start"]
         timed_out = False
         while True:
             posted, draft, failed = progress(db)
@@ -410,13 +409,14 @@ def worker_main(args):
     import json
 
     env = base._odoo_env(args._db)
+    start = time.time()
     try:
         env["recurring.invoicing"]._cron_recurring_invoice(batch_size=args.batch_size)
         jobs = env["queue.job"].search_count([])
         env.cr.commit()
     finally:
         env.cr.close()
-    Path(args._result).write_text(json.dumps({"jobs": jobs}))
+    Path(args._result).write_text(json.dumps({"jobs": jobs, "start": start}))
     return 0
 
 
