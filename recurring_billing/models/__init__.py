@@ -31,6 +31,7 @@ from . import account_edi_xml_cii
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
+from . import recurring_invoicing_queue_job
 from . import recurring_cancel_request
 from . import payment_token
 from . import res_partner

@@ -1,16 +1,15 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
-import math
+import time
 from collections import defaultdict
 from datetime import timedelta
 
 from psycopg2 import errors as pg_errors
 
-import odoo
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date, str2bool
+from odoo.tools import SQL, format_date
 
 from ..tools import CONTENTION_ERRORS, lock_batch, quiet_contention
 
@@ -107,13 +106,10 @@ class RecurringInvoicing(models.AbstractModel):
                 # The chatter's creation entries, written for the batch at once.
                 created._log_creation_messages()
             moves |= created.with_env(self.env)
-        to_post = moves.filtered(
-            lambda move: post
-            and (
-                not move.subscription_id.sale_order_template_id
-                or move.subscription_id.sale_order_template_id.auto_post
-            )
-        )
+        if self.env.context.get("recurring_post_later"):
+            # The caller posts them (:meth:`_invoice_and_post`).
+            return moves
+        to_post = self._get_invoices_to_post(moves) if post else moves.browse()
         if (
             to_post
             and self.env.context.get("recurring_defer_posting")
@@ -125,15 +121,25 @@ class RecurringInvoicing(models.AbstractModel):
         return moves
 
     @api.model
-    def _post_invoices(self, moves):
+    def _get_invoices_to_post(self, moves):
+        """The invoices of ``moves`` that their subscription's template posts."""
+        return moves.filtered(
+            lambda move: not move.subscription_id.sale_order_template_id
+            or move.subscription_id.sale_order_template_id.auto_post
+        )
+
+    @api.model
+    def _post_invoices(self, moves, prepared=False):
         """Post ``moves`` (in date order, as Odoo numbers them) and mark those
-        whose template sends invoices for Odoo's sending job."""
+        whose template sends invoices for Odoo's sending job. ``prepared``:
+        :meth:`_prepare_batch_post` was already called on them."""
         if not moves:
             return moves
         # What Odoo's posting does once per invoice (subscribe the customer,
         # tick "checked", date the delivery, raise the customer rank), done
         # once for the batch.
-        moves._prepare_batch_post()
+        if not prepared:
+            moves._prepare_batch_post()
         with self.env["res.partner"]._batch_rank_increases() as env:
             moves.with_env(env).with_context(recurring_batch_post=True).action_post()
         to_send = moves.filtered(
@@ -191,6 +197,7 @@ class RecurringInvoicing(models.AbstractModel):
         when this worker can take the posting turn of their journals. An
         invoice that cannot be posted stays in draft with the reason in its
         chatter, and its subscription is flagged."""
+        started = time.perf_counter()
         pending = self.env["account.move"].search(
             [("recurring_post_pending", "=", True)],
             order="invoice_date, id",
@@ -198,6 +205,7 @@ class RecurringInvoicing(models.AbstractModel):
         )
         if not pending or not self._take_posting_turn(pending.journal_id):
             return self.env["account.move"]
+        turn = time.perf_counter()
         pending.recurring_post_pending = False
         to_post = pending.filtered(lambda move: move.state == "draft")
         # Odoo names the first draft of a period at creation, from the last
@@ -213,6 +221,7 @@ class RecurringInvoicing(models.AbstractModel):
             posted = self._post_one_by_one(to_post)
         if posted.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
+        self._log_turn(len(to_post), started, turn)
         return posted
 
     @api.model
@@ -340,8 +349,86 @@ class RecurringInvoicing(models.AbstractModel):
         return invoiced
 
     @api.model
+    def _invoice_and_post(self, subscriptions, limit):
+        """Invoice ``subscriptions`` in one go, then number their invoices and
+        up to ``limit`` invoices left to number, in date order, in one
+        numbering turn taken as late as possible.
+
+        The turn (:meth:`_take_posting_turn`) lasts until the transaction
+        ends, so whatever follows it is done by one worker at a time. Before
+        it, while other workers do the same: the invoices, their lines and
+        taxes, followers and chatter, what posting does once per invoice
+        (:meth:`_prepare_batch_post`), all written to the database. Within
+        it: the invoices left to number, the posting and the commit. Without
+        the turn, the invoices are left to number.
+
+        All or nothing: any error leaves the caller to roll back and take the
+        invoices one at a time.
+        """
+        started = time.perf_counter()
+        Move = self.env["account.move"]
+        moves = self.with_context(recurring_post_later=True)._invoice_batch(
+            subscriptions
+        )
+        to_post = self._get_invoices_to_post(moves)
+        to_post._prepare_batch_post()
+        pending = Move.search(
+            [("recurring_post_pending", "=", True)],
+            order="invoice_date, id",
+            limit=limit,
+        )
+        self.env.flush_all()
+        turn = time.perf_counter()
+        journals = to_post.journal_id | pending.journal_id
+        if not journals or not self._take_posting_turn(journals):
+            to_post.recurring_post_pending = True
+            if moves:
+                self._log_turn(len(moves), started, None)
+            return moves
+        # Odoo names the first draft of a period at creation, from the last
+        # number its worker could see then: number them afresh now.
+        pending.recurring_post_pending = False
+        pending = pending.filtered(lambda move: move.state == "draft")
+        pending.filtered(lambda move: not move.posted_before).name = "/"
+        pending._prepare_batch_post()
+        posted = self._post_invoices(
+            (pending | to_post).sorted(
+                lambda move: (move.invoice_date or move.date, move.id)
+            ),
+            prepared=True,
+        )
+        self.env.flush_all()
+        if posted.filtered("sending_data"):
+            self.env.ref("account.ir_cron_account_move_send")._trigger()
+        self._log_turn(len(moves) + len(pending), started, turn)
+        return moves
+
+    @api.model
+    def _log_turn(self, count, started, turn):
+        """Log, once the transaction is committed, how long the batch took and
+        how much of it was spent in the numbering turn (from ``turn``, a
+        ``time.perf_counter()`` value, to the end of the commit): the serial
+        part of the job, which no number of workers shortens."""
+
+        def log():
+            end = time.perf_counter()
+            _logger.info(
+                "Recurring invoicing: %s invoices in %.3fs, %.3fs of it in the "
+                "numbering turn.",
+                count,
+                end - started,
+                end - turn if turn else 0.0,
+            )
+
+        self.env.cr.postcommit.add(log)
+
+    @api.model
     def _invoice_next_batch(self, batch_size):
-        """Lock the next free batch of due subscriptions and invoice it.
+        """Lock the next free batch of due subscriptions and invoice it
+        (:meth:`_invoice_and_post`); when that fails, post the invoices left
+        to number and invoice the subscriptions one at a time
+        (:meth:`_post_pending_invoices`, :meth:`_invoice_locked`): one that
+        cannot be billed is flagged, the others are.
 
         Returns ``(subscriptions, invoices)``. When another worker committed a
         change to the same rows after this transaction began (serialization
@@ -356,8 +443,22 @@ class RecurringInvoicing(models.AbstractModel):
                 # Lock first: the sooner after the transaction's snapshot, the
                 # less likely another worker committed those rows meanwhile.
                 subscriptions = Invoicing._lock_batch(batch_size)
-                Invoicing._post_pending_invoices(batch_size)
-                invoiced = Invoicing._invoice_locked(subscriptions)
+                try:
+                    with self.env.cr.savepoint():
+                        invoiced = Invoicing._invoice_and_post(
+                            subscriptions, batch_size
+                        )
+                except CONTENTION_ERRORS:
+                    raise
+                except Exception as error:  # noqa: BLE001 - retried below
+                    _logger.info(
+                        "Batch of %s subscriptions rolled back (%s): "
+                        "invoicing them one at a time.",
+                        len(subscriptions),
+                        error,
+                    )
+                    Invoicing._post_pending_invoices(batch_size)
+                    invoiced = Invoicing._invoice_locked(subscriptions)
         except pg_errors.TransactionRollbackError as error:
             _logger.info(
                 "Recurring invoicing: concurrent update (%s), batch rolled back "
@@ -366,87 +467,6 @@ class RecurringInvoicing(models.AbstractModel):
             )
             return None, self.env["account.move"]
         return subscriptions, invoiced
-
-    @api.model
-    def _use_queue_job(self):
-        """Whether the cron hands the batches to OCA ``queue_job``.
-
-        Yes when ``queue_job`` is installed in the database and its job runner
-        runs in this server (``queue_job`` loaded as a server-wide module),
-        otherwise the jobs would wait forever; the system parameter
-        ``recurring_billing.use_queue_job`` (``True``/``False``) overrides it.
-        """
-        if "queue.job" not in self.env:
-            return False
-        forced = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("recurring_billing.use_queue_job")
-        )
-        if forced:
-            return str2bool(forced, default=False)
-        return "queue_job" in odoo.conf.server_wide_modules
-
-    @api.model
-    def _ensure_queue_job_function(self):
-        """The ``root.recurring_billing`` channel and the job function of
-        :meth:`_job_invoice_batch`, created on first use so that ``queue_job``
-        stays optional. The channel's capacity, set in the job runner's
-        configuration, is the number of batches billed at once."""
-        Function = self.env["queue.job.function"].sudo()
-        methods = ("_job_invoice_batch", "_job_post_pending")
-        names = [Function.job_function_name(self._name, method) for method in methods]
-        if Function.search_count([("name", "in", names)]) == len(names):
-            return
-        Channel = self.env["queue.job.channel"].sudo()
-        root = self.env.ref("queue_job.channel_root")
-        channel = Channel.search(
-            [("name", "=", QUEUE_JOB_CHANNEL), ("parent_id", "=", root.id)], limit=1
-        ) or Channel.create({"name": QUEUE_JOB_CHANNEL, "parent_id": root.id})
-        existing = Function.search([("name", "in", names)]).mapped("method")
-        Function.create(
-            [
-                {
-                    "model_id": self.env["ir.model"]._get_id(self._name),
-                    "method": method,
-                    "channel_id": channel.id,
-                }
-                for method in methods
-                if method not in existing
-            ]
-        )
-
-    @api.model
-    def _enqueue_batches(self, batch_size):
-        """Hand the due subscriptions to ``queue_job``: one job per batch of
-        ``batch_size``, less the jobs already waiting. Each job takes the next
-        free batch when it runs, so the jobs never overlap and any number of
-        them may run at once. Returns the number of jobs enqueued."""
-        self._ensure_queue_job_function()
-        SaleOrder = self.env["sale.order"]
-        due = SaleOrder.search_count(SaleOrder._get_subscriptions_to_invoice_domain())
-        waiting = (
-            self.env["queue.job"]
-            .sudo()
-            .search_count(
-                [
-                    ("model_name", "=", self._name),
-                    ("method_name", "=", "_job_invoice_batch"),
-                    ("state", "in", ("wait_dependencies", "pending", "enqueued")),
-                ]
-            )
-        )
-        count = max(math.ceil(due / batch_size) - waiting, 0)
-        for index in range(count):
-            self.with_delay(
-                description=self.env._(
-                    "Recurring invoicing: batch %(index)s of %(count)s",
-                    index=index + 1,
-                    count=count,
-                )
-            )._job_invoice_batch(batch_size)
-        self._enqueue_post_pending()
-        return count
 
     # ------------------------------------------------------------
     # CRON AND JOB ENTRY POINTS
@@ -491,50 +511,3 @@ class RecurringInvoicing(models.AbstractModel):
             done=len(subscriptions or ()), remaining=remaining
         )
         return invoiced
-
-    @api.model
-    def _job_invoice_batch(self, batch_size=100):
-        """``queue_job`` job: bill the next free batch of due subscriptions.
-        Contention with another worker is retried by ``queue_job`` later;
-        invoices left to number are posted by :meth:`_job_post_pending`."""
-        subscriptions, invoiced = self._invoice_next_batch(batch_size)
-        if subscriptions is None:
-            from odoo.addons.queue_job.exception import RetryableJobError
-
-            raise RetryableJobError(
-                "Concurrent update: batch retried", seconds=RETRY_DELAY.seconds
-            )
-        self._enqueue_post_pending()
-        return self.env._(
-            "%(subscriptions)s subscriptions, %(invoices)s invoices",
-            subscriptions=len(subscriptions),
-            invoices=len(invoiced),
-        )
-
-    @api.model
-    def _enqueue_post_pending(self):
-        if self.env["account.move"].search_count(
-            [("recurring_post_pending", "=", True)], limit=1
-        ):
-            self.with_delay(
-                description=self.env._("Recurring invoicing: post invoices"),
-                eta=RETRY_DELAY.seconds,
-                identity_key="recurring_billing_post_pending",
-            )._job_post_pending()
-
-    @api.model
-    def _job_post_pending(self, limit=500):
-        """``queue_job`` job: post the invoices left to number, when no other
-        worker is numbering; retried later otherwise."""
-        with quiet_contention():
-            posted = self._post_pending_invoices(limit)
-        if not posted and self.env["account.move"].search_count(
-            [("recurring_post_pending", "=", True)], limit=1
-        ):
-            from odoo.addons.queue_job.exception import RetryableJobError
-
-            raise RetryableJobError(
-                "Another worker is numbering invoices", seconds=RETRY_DELAY.seconds
-            )
-        self._enqueue_post_pending()
-        return self.env._("%(count)s invoices posted", count=len(posted))

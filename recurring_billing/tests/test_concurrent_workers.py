@@ -8,6 +8,7 @@ committed for real, and removed again at the end of each test.
 """
 
 import logging
+import re
 from contextlib import contextmanager
 
 from freezegun import freeze_time
@@ -241,6 +242,43 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                     ]
                 )
             )
+
+    def test_invoices_are_prepared_before_the_numbering_turn(self):
+        """A worker that cannot take the numbering turn has done all but the
+        numbering: its invoices left to number already have their customer as
+        follower. The worker that numbered logs, once committed, the part of
+        its batch spent in the turn."""
+        with self._worker() as env:
+            env["sale.order.template"].browse(self.records["template"]).auto_post = True
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        logger = "odoo.addons.recurring_billing.models.recurring_invoicing"
+        try:
+            env_a, env_b = self._env(cr_a), self._env(cr_b)
+            # A clock that runs, for the times logged.
+            with freeze_time(TODAY, tick=True):
+                billed_a = env_a["recurring.invoicing"]._cron_recurring_invoice(5)
+                billed_b = env_b["recurring.invoicing"]._cron_recurring_invoice(5)
+                self.assertEqual(set(billed_a.mapped("state")), {"posted"})
+                self.assertEqual(set(billed_b.mapped("state")), {"draft"})
+                for move in billed_b:
+                    self.assertTrue(move.recurring_post_pending)
+                    self.assertIn(move.partner_id, move.message_partner_ids)
+                with self.assertLogs(logger, level=logging.INFO) as logs:
+                    cr_a.commit()
+            self.assertEqual(len(logs.output), 1)
+            match = re.search(
+                r"Recurring invoicing: 5 invoices in ([\d.]+)s, ([\d.]+)s of it in "
+                r"the numbering turn\.",
+                logs.output[0],
+            )
+            self.assertTrue(match, logs.output[0])
+            self.assertGreater(float(match[2]), 0)
+            self.assertLess(float(match[2]), float(match[1]))
+            cr_b.rollback()
+        finally:
+            cr_a.close()
+            cr_b.close()
 
     def test_several_cron_entries_bill_disjoint_batches(self):
         """Without queue_job, copies of the cron entry are workers: each run
