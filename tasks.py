@@ -369,14 +369,17 @@ def log_admin_into_demo_company(db):
         )
 
 
-def load_demo_history():
-    """setup/demo_history.py, which builds the demo's history (see demo)."""
-    spec = importlib.util.spec_from_file_location(
-        "demo_history", ROOT / "setup" / "demo_history.py"
-    )
+def load_setup_module(name):
+    """The module setup/<name>.py: the scripts of setup/ are no package."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "setup" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_demo_history():
+    """setup/demo_history.py, which builds the demo's history (see demo)."""
+    return load_setup_module("demo_history")
 
 
 @contextlib.contextmanager
@@ -508,12 +511,7 @@ def cmd_demo(args, _extra):
 
 def load_installer():
     """setup/install_odoo.py, which installs Odoo 18.0 (see install-odoo)."""
-    spec = importlib.util.spec_from_file_location(
-        "install_odoo", ROOT / "setup" / "install_odoo.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_setup_module("install_odoo")
 
 
 def cmd_install_odoo(args, extra):
