@@ -1,3 +1,4 @@
+from . import recurring_kpi_events
 from . import recurring_kpi_query
 from . import recurring_kpi_monthly
 from . import recurring_kpi_cohort
