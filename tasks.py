@@ -62,6 +62,9 @@ PYTHON_DEPS = [
     # Odoo's PDF/A conversion sets the fonts' glyph widths with it.
     ("fontTools", "fonttools>=4.37.2"),
     ("pytest_odoo", "pytest-odoo>=2.1"),
+    # Runs the test files in several processes, each on its own copy of the
+    # test database (pytest-odoo makes and drops the copies).
+    ("xdist", "pytest-xdist>=3.5"),
     ("freezegun", "freezegun"),
     ("hypothesis", "hypothesis"),
     ("whool", "whool"),
@@ -319,12 +322,32 @@ def cmd_test(args, pytest_args):
         f"--odoo-addons-path={odoo_addons_path()}",
         *ADDONS,
         "tests",
+        *test_processes(args.jobs, pytest_args),
         *pytest_args,
     ]
     say("running the test suite: " + " ".join(command[1:]))
     env = dict(os.environ, PGHOST=DB_HOST, PGPORT=DB_PORT, PGUSER=DB_USER)
     returncode = subprocess.run(command, cwd=ROOT, env=env).returncode
     sys.exit(returncode)
+
+
+def default_test_jobs():
+    """One test process per core, at most four."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def test_processes(jobs, pytest_args):
+    """pytest-xdist's arguments for ``jobs`` processes: each takes whole test
+    files (their classes share their set-up) on its own copy of the database.
+    Nothing when one process is asked for, or when the caller chose with
+    ``-n`` / ``-p no:xdist``."""
+    chosen = any(
+        arg in ("-n", "no:xdist") or arg.startswith(("-n", "--numprocesses"))
+        for arg in pytest_args
+    )
+    if jobs <= 1 or chosen:
+        return []
+    return ["-n", str(jobs), "--dist", "loadfile"]
 
 
 @functools.cache
@@ -569,6 +592,13 @@ def main():
     demo.add_argument("--port", type=int, default=8069)
     test = sub.add_parser("test", help="fresh database and the whole test suite")
     test.add_argument("--db", default="recurring_billing_test")
+    test.add_argument(
+        "--jobs",
+        type=int,
+        default=default_test_jobs(),
+        help="test processes, each on a copy of the database "
+        "(default: one per core, at most 4; 1: a single process)",
+    )
     readme = sub.add_parser("readme", help="generate each addon's README.rst")
     readme.add_argument("--check", action="store_true", help="fail if out of date")
     args, extra = parser.parse_known_args()
