@@ -4,7 +4,7 @@
     "name": "Recurring Billing",
     "summary": "Subscriptions on sale orders, invoiced every period by a safe, "
     "idempotent recurring-invoicing job",
-    "version": "18.0.3.1.0",
+    "version": "18.0.3.2.0",
     "development_status": "Alpha",
     "category": "Sales/Subscriptions",
     "website": "https://github.com/recurring-billing/recurring-billing",
@@ -20,6 +20,7 @@
         "l10n_fr_account",
         "account_edi_ubl_cii",
         "account_invoice_start_end_dates",
+        "l10n_fr_facturx_chorus_pro",
     ],
     "data": [
         "security/res_groups.xml",
@@ -42,6 +43,9 @@
         "views/recurring_usage_views.xml",
         "views/account_move_views.xml",
         "views/res_company_views.xml",
+        "views/res_partner_views.xml",
+        "views/recurring_ereporting_line_views.xml",
+        "wizards/recurring_ereporting_export_views.xml",
         "views/recurring_payment_views.xml",
         "wizards/recurring_simulation_views.xml",
         "report/report_invoice.xml",
