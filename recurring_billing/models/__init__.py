@@ -33,6 +33,7 @@ from . import sale_order_line
 from . import account_move
 from . import account_move_line
 from . import account_edi_xml_cii
+from . import account_edi_xml_ubl_bis3
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
