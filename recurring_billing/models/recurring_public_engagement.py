@@ -2,7 +2,6 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import format_date
 
 
 class RecurringPublicEngagement(models.Model):
@@ -84,16 +83,4 @@ class RecurringPublicEngagement(models.Model):
         self.ensure_one()
         return (not other.date_end or self.date_start <= other.date_end) and (
             not self.date_end or other.date_start <= self.date_end
-        )
-
-    def _get_display_range(self):
-        self.ensure_one()
-        if not self.date_end:
-            return self.env._(
-                "from %(start)s", start=format_date(self.env, self.date_start)
-            )
-        return self.env._(
-            "%(start)s to %(end)s",
-            start=format_date(self.env, self.date_start),
-            end=format_date(self.env, self.date_end),
         )
