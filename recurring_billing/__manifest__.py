@@ -41,6 +41,7 @@
         "wizards/recurring_change_views.xml",
         "views/sale_order_views.xml",
         "views/recurring_usage_views.xml",
+        "wizards/recurring_einvoice_status_record_views.xml",
         "views/account_move_views.xml",
         "views/res_company_views.xml",
         "views/res_partner_views.xml",

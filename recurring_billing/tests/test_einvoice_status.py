@@ -308,3 +308,22 @@ class TestEinvoiceStatus(FrenchInvoiceCommon):
                 "2025-05;334175221;20.00;-30.00;-6.00;-36.00;EUR",
             ],
         )
+
+    def test_billing_user_records_a_status(self):
+        """A refusal received by letter, recorded by a billing user."""
+        self._create_subscription("2025-03-10")
+        move = self._run_engine("2025-03-10")
+        wizard = (
+            self.env["recurring.einvoice.status.record"]
+            .with_user(self.billing)
+            .with_context(active_model="account.move", active_id=move.id)
+            .create({"code": "210", "date": "2025-03-20", "message": "Par courrier"})
+        )
+        self.assertEqual(wizard.move_id, move)
+        wizard.action_record()
+        status = move.einvoice_status_ids
+        self.assertEqual(
+            (status.code, status.date, status.source_type, status.source),
+            ("210", date(2025, 3, 20), "user", self.billing.name),
+        )
+        self.assertEqual(move.einvoice_status, "210")
