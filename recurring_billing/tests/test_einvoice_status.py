@@ -297,6 +297,9 @@ class TestEinvoiceStatus(FrenchInvoiceCommon):
         action = wizard.action_export()
         self.assertIn("download=true", action["url"])
         self.assertEqual(
+            wizard.file_name, "ereporting_334175221_2025-03-01_2025-05-31.csv"
+        )
+        self.assertEqual(
             base64.b64decode(wizard.file_data).decode().splitlines(),
             [
                 "period;siren;vat_rate;amount_untaxed;amount_tax;amount_total;currency",

@@ -51,15 +51,12 @@ class RecurringEreportingExport(models.TransientModel):
         self.ensure_one()
         if self.date_to < self.date_from:
             raise UserError(self.env._("The period ends before it starts."))
+        siren = (self.company_id.siret or "")[:9] or self.company_id.id
         self.write(
             {
                 "file_data": base64.b64encode(self._get_csv()),
-                "file_name": "ereporting_%s_%s_%s.csv"
-                % (  # noqa: UP031
-                    self.company_id.siret or self.company_id.id,
-                    self.date_from.isoformat(),
-                    self.date_to.isoformat(),
-                ),
+                "file_name": f"ereporting_{siren}_{self.date_from.isoformat()}_"
+                f"{self.date_to.isoformat()}.csv",
             }
         )
         return {
