@@ -135,6 +135,14 @@ class RecurringEinvoiceConnector(models.AbstractModel):
         :return: the ``recurring.einvoice.status`` record
         """
         move.ensure_one()
+        if not move.is_sale_document(include_receipts=True):
+            raise UserError(
+                self.env._(
+                    "%(move)s is no customer invoice or credit note: it has no "
+                    "e-invoice status.",
+                    move=move.display_name,
+                )
+            )
         if code not in dict(EINVOICE_STATUSES):
             raise UserError(
                 self.env._("Unknown e-invoice status code %(code)s.", code=code)

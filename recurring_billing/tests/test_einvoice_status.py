@@ -5,9 +5,11 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..tools.facturx_validation import validate_facturx
 from .test_fr_invoice import FrenchInvoiceCommon
@@ -124,6 +126,11 @@ class TestEinvoiceStatus(FrenchInvoiceCommon):
         self.assertEqual(len(first.einvoice_status_ids), 3)
         with self.assertRaises(UserError):
             self.connector._einvoice_report_status(first, "999", "2025-04-15", "X")
+        # Two transactions reporting the same status at once: the database
+        # keeps one.
+        approved = first.einvoice_status_ids.filtered(lambda s: s.code == "205")
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            approved.sudo().copy().flush_recordset()
 
     def test_no_connector(self):
         self._create_subscription("2025-03-10")
