@@ -23,11 +23,17 @@ from . import recurring_subscription_lifecycle
 from . import recurring_invoice_payment
 from . import recurring_invoice_charge_outcome
 from . import recurring_invoice_batch_post
+from . import recurring_subscription_public
+from . import recurring_invoice_public
+from . import recurring_einvoice_status
+from . import recurring_einvoice_connector
+from . import recurring_invoice_einvoice
 from . import sale_order
 from . import sale_order_line
 from . import account_move
 from . import account_move_line
 from . import account_edi_xml_cii
+from . import account_edi_xml_ubl_bis3
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
@@ -37,3 +43,6 @@ from . import payment_token
 from . import res_partner
 from . import payment_transaction
 from . import recurring_payment_charge
+from . import recurring_public_engagement
+from . import recurring_ereporting_line
+from . import account_partial_reconcile

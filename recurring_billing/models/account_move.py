@@ -103,6 +103,8 @@ class AccountMove(models.Model):
         "recurring.invoice.payment",
         "recurring.invoice.charge.outcome",
         "recurring.invoice.batch.post",
+        "recurring.invoice.public",
+        "recurring.invoice.einvoice",
     ]
 
     subscription_id = fields.Many2one(
@@ -133,6 +135,14 @@ class AccountMove(models.Model):
         "it, in date order.",
     )
 
+    einvoice_amount_collected = fields.Monetary(
+        string="Amount Collected",
+        compute="_compute_einvoice_status",
+        store=True,
+        copy=False,
+        help='The payments received, as the "collected" e-invoice statuses '
+        "report them (negative on a credit note: refunded to the customer).",
+    )
     fr_operation_nature = fields.Selection(
         [
             ("goods", "Delivery of goods"),
@@ -189,6 +199,7 @@ class AccountMove(models.Model):
                 or move._is_subscription_document()
             )
         )._check_fr_customer_identifiers()
+        posted._check_fr_public_buyer()
         return posted
 
     def _is_subscription_document(self):

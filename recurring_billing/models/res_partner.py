@@ -3,11 +3,33 @@
 from collections import defaultdict
 from contextlib import contextmanager
 
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+
+    fr_public_buyer = fields.Boolean(
+        string="Public-Sector Buyer (Chorus Pro)",
+        help="A French public entity (town hall, hospital, ministry...): its "
+        "invoices go through Chorus Pro and carry its SIRET, and the service "
+        "code and engagement number it requires.",
+    )
+    fr_service_code_required = fields.Boolean(
+        string="Service Code Required",
+        help="Chorus Pro structure setting: invoices must give the buyer's "
+        "service code (BT-10, buyer reference).",
+    )
+    fr_engagement_required = fields.Boolean(
+        string="Engagement Number Required",
+        help='Chorus Pro structure setting "engagement obligatoire": invoices '
+        "must give the buyer's engagement (commitment) number (BT-13, purchase "
+        "order reference).",
+    )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

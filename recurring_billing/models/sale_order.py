@@ -25,6 +25,8 @@ class SaleOrder(models.Model):
         "sale.order",
         "recurring.subscription.kpi",
         "recurring.subscription.period",
+        # Before the billing mixin, whose invoice values it completes.
+        "recurring.subscription.public",
         "recurring.subscription.billing",
         "recurring.subscription.change",
         "recurring.subscription.mail",
@@ -331,6 +333,14 @@ class SaleOrder(models.Model):
         res = super()._action_confirm()
         subscriptions._subscription_start()
         return res
+
+    def _prepare_invoice(self):
+        vals = super()._prepare_invoice()
+        # A change order's or a one-off invoice: the public buyer's references
+        # as of today (a subscription invoice: of its period, see
+        # recurring.subscription.public).
+        vals.update(self._prepare_fr_public_invoice_vals(self.company_id._get_today()))
+        return vals
 
     # ------------------------------------------------------------
     # ACTION METHODS
