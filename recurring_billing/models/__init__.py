@@ -23,6 +23,8 @@ from . import recurring_subscription_lifecycle
 from . import recurring_invoice_payment
 from . import recurring_invoice_charge_outcome
 from . import recurring_invoice_batch_post
+from . import recurring_subscription_withdrawal
+from . import recurring_signup
 from . import sale_order
 from . import sale_order_line
 from . import account_move
@@ -35,5 +37,6 @@ from . import recurring_invoicing_queue_job
 from . import recurring_cancel_request
 from . import payment_token
 from . import res_partner
+from . import payment_provider
 from . import payment_transaction
 from . import recurring_payment_charge
