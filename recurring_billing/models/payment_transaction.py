@@ -167,10 +167,27 @@ class PaymentTransaction(models.Model):
 
     def _process_notification_data(self, notification_data):
         """Override of `payment`: an answer of the provider about an automatic
-        charge settles what was unknown of it."""
-        super()._process_notification_data(notification_data)
+        charge settles what was unknown of it.
+
+        The payment of an online signup is made before its customer exists,
+        in the name of Odoo's public partner: the payment method the provider
+        saves is given to the new customer as soon as the payment succeeds,
+        in the same database transaction, or archived if it failed, so that
+        no saved method of the public partner is ever committed."""
+        signup_pending = self.recurring_signup_id and self.partner_id.is_public
+        tx = (
+            self.with_context(recurring_signup_tokenize=True)
+            if signup_pending
+            else self
+        )
+        super(PaymentTransaction, tx)._process_notification_data(notification_data)
         if self.recurring_outcome_unknown:
             self.recurring_outcome_unknown = False
+        if self.recurring_signup_id:
+            if self.state == "done":
+                self.recurring_signup_id._complete(self)
+            elif self.state in ("error", "cancel"):
+                self.recurring_signup_id._payment_failed(self)
 
     def _post_process(self):
         """Record the outcome of automatic charges on their invoice, and let a

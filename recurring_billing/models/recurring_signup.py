@@ -518,10 +518,24 @@ class RecurringSignup(models.Model):
                     }
                 )
             )
-            # An invitation to choose a password (auth_signup).
-            user.with_context(create_user=True).action_reset_password()
             self.user_id = user
+            self._send_account_invitation(user)
         return partner, contact
+
+    def _send_account_invitation(self, user):
+        """Invite the new customer to choose the password of their account
+        (auth_signup's email), queued: a mail server down never undoes a
+        payment that succeeded."""
+        user.partner_id.signup_prepare(signup_type="signup")
+        mail_template = self.env.ref(
+            "auth_signup.set_password_email", raise_if_not_found=False
+        )
+        if mail_template:
+            mail_template.with_context(create_user=True).send_mail(
+                user.id,
+                force_send=False,
+                email_values={"email_to": user.email, "recipient_ids": []},
+            )
 
     def _payment_failed(self, tx):
         """A refused payment leaves nothing behind: the payment method a

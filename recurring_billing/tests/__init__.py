@@ -34,3 +34,4 @@ from . import test_portal_offer
 from . import test_usage_race
 from . import test_usage_api
 from . import test_usage_api_concurrency
+from . import test_signup
