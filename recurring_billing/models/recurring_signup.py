@@ -159,7 +159,7 @@ class RecurringSignup(models.Model):
         lines = []
         for line in template.sale_order_template_line_ids.filtered("product_id"):
             quantity = quantities.get(str(line.product_id.id), line.product_uom_qty)
-            lines.append((line.product_id, quantity, False))
+            lines.append((line.product_id, int(quantity), False))
         for option in template.sale_order_template_option_ids:
             quantity = quantities.get(str(option.product_id.id), 0)
             lines.append((option.product_id, quantity, True))
@@ -176,9 +176,10 @@ class RecurringSignup(models.Model):
                 quantity = 0 if is_addon else default
             else:
                 try:
-                    quantity = int(raw)
+                    number = float(raw)
                 except ValueError:
-                    quantity = -1
+                    number = -1.0
+                quantity = int(number) if number.is_integer() else -1
             if not 0 <= quantity <= 999 or (not is_addon and quantity < 1):
                 raise UserError(
                     self.env._(

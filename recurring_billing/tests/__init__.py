@@ -35,3 +35,4 @@ from . import test_usage_race
 from . import test_usage_api
 from . import test_usage_api_concurrency
 from . import test_signup
+from . import test_signup_tour
