@@ -169,6 +169,7 @@ class SubscriptionSignup(PaymentPortal):
                     details,
                     consent,
                     request.httprequest.remote_addr,
+                    partner=None if is_public else request.env.user.partner_id.sudo(),
                 )
         except (UserError, ValidationError) as error:
             values = self._prepare_signup_page_values(

@@ -25,6 +25,7 @@ from . import recurring_invoice_charge_outcome
 from . import recurring_invoice_batch_post
 from . import recurring_subscription_withdrawal
 from . import recurring_signup
+from . import recurring_signup_completion
 from . import sale_order
 from . import sale_order_line
 from . import account_move

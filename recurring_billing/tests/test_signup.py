@@ -143,6 +143,18 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(self._counts(), counts)
         self.assertFalse(self.env["recurring.signup"].search_count([]))
 
+    def test_known_email_without_account_is_not_duplicated(self):
+        """An email known as a customer's, without an account: that customer
+        subscribes (no second partner), and gets a portal account."""
+        self.customer.email = "julie@atelier-morel.example"
+        counts = self._counts()
+        signup, token = self._signup_from(self._post_subscribe())
+        self._pay(signup, token)
+        self.assertEqual(signup.order_id.partner_id, self.customer)
+        self.assertEqual(self._counts()["partners"], counts["partners"])
+        self.assertEqual(signup.user_id.partner_id, self.customer)
+        self.assertEqual(self.customer.name, "Boulangerie Martin")
+
     def test_logged_in_customer_subscribes_with_their_account(self):
         counts = self._counts()
         user = new_test_user(
