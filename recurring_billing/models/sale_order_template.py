@@ -162,6 +162,7 @@ class SaleOrderTemplate(models.Model):
     )
     online_published = fields.Boolean(
         string="Published Online",
+        copy=False,
         help="Anyone may take this subscription on its public subscribe page "
         "(/subscribe/<online address>), pay online and save their payment "
         "method.",

@@ -249,7 +249,16 @@ class TestSignup(RecurringSignupCommon):
 
     def test_trial_saves_the_method_without_charging(self):
         counts = self._counts()
-        signup, token = self._signup_from(self._post_subscribe(slug="cloud-trial"))
+        signup, token = self._signup_from(
+            self._post_subscribe(
+                slug="cloud-trial",
+                customer_type="person",
+                company_name="",
+                siret="",
+                vat="",
+                start_now="1",
+            )
+        )
         self.assertTrue(signup.is_trial)
         tx = self._pay(signup, token)
         self.assertEqual(tx.operation, "validation")
@@ -261,6 +270,12 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(order.payment_token_id, tx.token_id)
         self.assertFalse(order.subscription_invoice_ids)
         self.assertFalse(tx.payment_id)
+        self.assertEqual(self._counts()["invoices"], counts["invoices"])
+        # Withdrawing during the trial ends it: nothing was billed, nothing
+        # is credited.
+        order._portal_withdraw(order.partner_id)
+        self.assertEqual(order.subscription_state, "closed")
+        self.assertEqual(order.withdrawal_date, today)
         self.assertEqual(self._counts()["invoices"], counts["invoices"])
 
     def test_quotation_signed_and_paid_online(self):
