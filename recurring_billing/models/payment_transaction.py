@@ -188,6 +188,10 @@ class PaymentTransaction(models.Model):
                 self.recurring_signup_id._complete(self)
             elif self.state in ("error", "cancel"):
                 self.recurring_signup_id._payment_failed(self)
+            elif signup_pending and self.token_id:
+                # Still pending (a SEPA debit...): the method stays archived,
+                # unusable, until the payment succeeds.
+                self.token_id.active = False
 
     def _post_process(self):
         """Record the outcome of automatic charges on their invoice, and let a

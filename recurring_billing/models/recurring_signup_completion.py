@@ -44,7 +44,12 @@ class RecurringSignupCompletion(models.Model):
         # (Odoo's public partner): they are the customer's now.
         tx.partner_id = contact
         if tx.token_id:
-            tx.token_id.partner_id = contact
+            # Archived while the payment was pending: usable now.
+            tx.token_id.write(
+                {"partner_id": contact.id}
+                if tx.token_id.active
+                else {"partner_id": contact.id, "active": True}
+            )
         order = (
             self.env["sale.order"]
             .sudo()

@@ -129,6 +129,26 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(signup.state, "done")
         self.assertEqual(self._counts()["orders"], counts["orders"] + 1)
 
+    def test_pending_payment_keeps_the_method_unusable(self):
+        """A payment still pending (a SEPA debit) creates nothing, its saved
+        method archived: no method of Odoo's public partner can be used;
+        the bank's confirmation then creates the subscription with it."""
+        counts = self._counts()
+        signup, token = self._signup_from(self._post_subscribe())
+        tx = self._pay(signup, token, state="pending")
+        self.assertEqual(tx.state, "pending")
+        self.assertFalse(tx.token_id.active)
+        self.assertEqual(signup.state, "draft")
+        self.assertEqual(self._counts(), counts)
+        tx._handle_notification_data(
+            "demo", {"reference": tx.reference, "simulated_state": "done"}
+        )
+        tx._post_process()
+        self.assertEqual(signup.state, "done")
+        self.assertTrue(tx.token_id.active)
+        self.assertEqual(signup.order_id.payment_token_id, tx.token_id)
+        self.assertEqual(tx.token_id.partner_id, signup.order_id.partner_id)
+
     def test_existing_email_asks_to_log_in(self):
         new_test_user(
             self.env,
