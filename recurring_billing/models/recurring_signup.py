@@ -307,12 +307,18 @@ class RecurringSignup(models.Model):
 
     @api.model
     def _find_existing_user(self, email):
-        """A user, active or not, whose login or email is ``email``."""
-        return (
-            self.env["res.users"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(["|", ("login", "=ilike", email), ("email", "=ilike", email)])
+        """A user, active or not, whose login or email is ``email`` (compared
+        normalised, never as a pattern)."""
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        normalized = email_normalize(email or "")
+        if not normalized:
+            return Users.browse()
+        return Users.search(
+            [
+                "|",
+                ("login", "in", [email, normalized]),
+                ("partner_id.email_normalized", "=", normalized),
+            ]
         )
 
     @api.model

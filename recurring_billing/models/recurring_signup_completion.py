@@ -101,13 +101,16 @@ class RecurringSignupCompletion(models.Model):
         """
         self.ensure_one()
         Partner = self.env["res.partner"].sudo()
-        public_partner = self.env.ref("base.public_partner")
-        if tx.partner_id != public_partner and tx.partner_id.user_ids:
+        if not tx.partner_id.is_public and tx.partner_id.user_ids:
             contact = tx.partner_id
             self.user_id = contact.user_ids[:1]
             return contact.commercial_partner_id, contact
         existing = Partner.search(
-            [("email", "=ilike", self.email), ("is_public", "=", False)],
+            [
+                ("email_normalized", "=", self.email),
+                ("id", "!=", self.env.ref("base.public_partner").id),
+                ("company_id", "in", [False, self.company_id.id]),
+            ],
             order="id",
             limit=1,
         )
