@@ -281,6 +281,10 @@ class SubscriptionSignup(PaymentPortal):
         tx_sudo = self._create_transaction(
             custom_create_values={"recurring_signup_id": signup.id}, **kwargs
         )
+        if partner.is_public:
+            # The provider (Stripe's customer, the bank's mandate) knows the
+            # payer by the details given, not by Odoo's public partner.
+            tx_sudo.write(signup._prepare_payer_vals())
         return tx_sudo._get_processing_values()
 
     @http.route(

@@ -397,6 +397,21 @@ class RecurringSignup(models.Model):
             }
         )
 
+    def _prepare_payer_vals(self):
+        """The payer's details of a transaction paid before the customer
+        exists (``payment.transaction`` copies them from its partner)."""
+        self.ensure_one()
+        return {
+            "partner_name": self.company_name or self.contact_name,
+            "partner_email": self.email,
+            "partner_phone": self.phone,
+            "partner_address": self.street,
+            "partner_zip": self.zip,
+            "partner_city": self.city,
+            "partner_country_id": self.country_id.id,
+            "partner_lang": self.lang,
+        }
+
     def _check_access_token(self, token):
         self.ensure_one()
         return bool(token) and consteq(self.sudo().access_token, token)

@@ -38,6 +38,10 @@ class TestSignup(RecurringSignupCommon):
         self.assertIn("91.20", response.text)
         tx = self._pay(signup, token, amount=1.0)
         self.assertEqual(tx.amount, 91.2)
+        self.assertEqual(
+            (tx.partner_name, tx.partner_email, tx.partner_city),
+            ("Atelier Morel", "julie@atelier-morel.example", "Strasbourg"),
+        )
         self.assertEqual(tx.currency_id, self.company.currency_id)
         order = signup.order_id
         self.assertEqual(order.amount_total, 91.2)
