@@ -17,6 +17,9 @@ RATE_LIMIT_PER_IP = 5
 RATE_LIMIT_WINDOW = timedelta(hours=1)
 # Code de la consommation, L221-18: fourteen days to withdraw.
 WITHDRAWAL_DAYS = 14
+# The details of a signup never paid are deleted after this time (GDPR: no
+# longer than needed); a signup paid is kept, as the proof of the consent.
+ABANDONED_RETENTION = timedelta(days=30)
 
 
 class RecurringSignup(models.Model):
@@ -415,3 +418,13 @@ class RecurringSignup(models.Model):
     def _check_access_token(self, token):
         self.ensure_one()
         return bool(token) and consteq(self.sudo().access_token, token)
+
+    @api.autovacuum
+    def _gc_abandoned_signups(self):
+        """Delete the signups left unpaid for ``ABANDONED_RETENTION``."""
+        self.sudo().search(
+            [
+                ("state", "in", ("draft", "cancel")),
+                ("create_date", "<", fields.Datetime.now() - ABANDONED_RETENTION),
+            ]
+        ).unlink()

@@ -128,6 +128,18 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(self._counts(), counts)
         page = self.url_open(f"/subscribe/pay/{signup.id}/done?access_token={token}")
         self.assertIn("nothing was created", page.text)
+        # Left unpaid, its details are deleted after 30 days; a paid one is
+        # kept, the proof of the consent.
+        Signup = self.env["recurring.signup"]
+        abandoned, _token = self._signup_from(self._post_subscribe())
+        self.env.cr.execute(
+            "UPDATE recurring_signup SET create_date = now() - interval '31 days' "
+            "WHERE id = %s",
+            [abandoned.id],
+        )
+        Signup._gc_abandoned_signups()
+        self.assertFalse(abandoned.exists())
+        self.assertTrue(signup.exists())
         # Another card then goes through.
         self._pay(signup, token)
         self.assertEqual(signup.state, "done")
