@@ -225,7 +225,12 @@ class PaymentTransaction(models.Model):
             for order in (tx.sale_order_ids & confirmed).filtered("is_subscription"):
                 order = order.sudo().with_company(order.company_id)
                 invoices = order._recurring_invoice_due(order.company_id._get_today())
-                tx.invoice_ids = [Command.link(invoice.id) for invoice in invoices]
+                if invoices:
+                    tx.invoice_ids = [Command.link(invoice.id) for invoice in invoices]
+                else:
+                    # A trial or a later start: the payment waits for the
+                    # first invoice (see ``account.move._post``).
+                    order.recurring_prepayment_tx_id = tx
         return confirmed
 
     def _invoice_sale_orders(self):

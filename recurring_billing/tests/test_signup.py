@@ -5,6 +5,8 @@
 import re
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
@@ -314,11 +316,13 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(order.withdrawal_date, today)
         self.assertEqual(self._counts()["invoices"], counts["invoices"])
 
-    def test_quotation_signed_and_paid_online(self):
-        """A salesman's subscription quotation, signed and paid on the portal
-        with the access token: the card is saved (required for a
-        subscription) and becomes the subscription's, the first invoice is
-        the one paid, the welcome email goes out."""
+    def _pay_quotation(self, template):
+        """A salesman's subscription quotation on ``template`` (1 x 30.00 +
+        3 x 12.00, 79.20 with VAT), signed and paid on the portal with its
+        access token and the demo provider.
+
+        :return: the order and its transaction
+        """
         salesman = self._create_role_user("salesman", "rb_signup_salesman")
         self.customer.email = "compta@boulangerie-martin.example"
         order = (
@@ -328,7 +332,7 @@ class TestSignup(RecurringSignupCommon):
                 {
                     "partner_id": self.customer.id,
                     "company_id": self.company.id,
-                    "sale_order_template_id": self.template_online.id,
+                    "sale_order_template_id": template.id,
                     "require_signature": True,
                     "require_payment": True,
                     "prepayment_percent": 1.0,
@@ -379,7 +383,14 @@ class TestSignup(RecurringSignupCommon):
             },
         )
         self._jsonrpc("/payment/status/poll", {})
-        tx = order.transaction_ids
+        return order, order.transaction_ids
+
+    def test_quotation_signed_and_paid_online(self):
+        """A salesman's subscription quotation, signed and paid on the portal
+        with the access token: the card is saved (required for a
+        subscription) and becomes the subscription's, the first invoice is
+        the one paid, the welcome email goes out."""
+        order, tx = self._pay_quotation(self.template_online)
         self.assertEqual(tx.state, "done")
         self.assertTrue(tx.token_id, "a subscription's payment method is saved")
         self.assertEqual(order.state, "sale")
@@ -391,12 +402,40 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(invoice.amount_total, 79.2)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(tx.payment_id.amount, 79.2)
+        self.assertFalse(order.recurring_prepayment_tx_id)
         subjects = (
             self.env["mail.mail"]
             .search([("model", "=", "sale.order"), ("res_id", "=", order.id)])
             .mapped("subject")
         )
         self.assertTrue(any("welcome" in subject for subject in subjects), subjects)
+
+    def test_quotation_with_trial_paid_online(self):
+        """Paid before its first invoice is due (a 14-day trial): the payment
+        waits, then pays the first invoice when the job posts it at the end
+        of the trial; the invoice is never charged again."""
+        order, tx = self._pay_quotation(self.template_trial)
+        self.assertEqual(order.subscription_state, "trial")
+        self.assertFalse(order.subscription_invoice_ids)
+        self.assertEqual(order.recurring_prepayment_tx_id, tx)
+        self.assertEqual(tx.payment_id.amount, 79.2)
+        self.assertEqual(order.payment_token_id, tx.token_id)
+        with freeze_time(order.trial_end_date):
+            self.env["recurring.invoicing"]._cron_recurring_invoice()
+        invoice = order.subscription_invoice_ids
+        self.assertEqual(invoice.invoice_date, order.trial_end_date)
+        self.assertEqual(invoice.amount_total, 79.2)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertFalse(order.recurring_prepayment_tx_id)
+        # The automatic charge of the invoice finds nothing to pay.
+        self.company.recurring_test_charges = True
+        with freeze_time(order.trial_end_date):
+            self.env["recurring.payment.charge"]._cron_charge_invoices()
+        self.assertFalse(
+            self.env["payment.transaction"].search(
+                [("recurring_invoice_id", "=", invoice.id)]
+            )
+        )
 
     def _csrf_token(self, url):
         response = self.url_open(url)
