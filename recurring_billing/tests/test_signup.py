@@ -255,6 +255,24 @@ class TestSignup(RecurringSignupCommon):
         self.assertFalse(order.partner_id.is_company)
         invoice = order.subscription_invoice_ids
         self.assertEqual(invoice.amount_total, 79.2)
+        # The confirmation on a durable medium: the terms accepted, the
+        # withdrawal period and the model withdrawal form.
+        confirmation = self.env["mail.mail"].search(
+            [
+                ("model", "=", "sale.order"),
+                ("res_id", "=", order.id),
+                ("subject", "ilike", "its terms"),
+            ]
+        )
+        self.assertEqual(len(confirmation), 1)
+        for text in (
+            "Conditions générales de service",
+            "version 2026-01",
+            "Withdrawal form",
+            "I hereby give notice that I withdraw",
+            order.name,
+        ):
+            self.assertIn(text, confirmation.body_html)
         period_days = (order.next_invoice_date - today).days
         user = signup.user_id
         user.password = "rb_signup_consumer"
