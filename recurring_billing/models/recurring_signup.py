@@ -201,6 +201,9 @@ class RecurringSignup(models.Model):
             "partner_id": partner.id,
             "company_id": template.company_id.id or self.env.company.id,
             "sale_order_template_id": template.id,
+            # The customer's salesperson, never the visitor who paid (Odoo's
+            # public user, the default of a sale order made on their request).
+            "user_id": partner.commercial_partner_id.user_id.id or False,
             "require_signature": False,
             "require_payment": False,
             "order_line": [

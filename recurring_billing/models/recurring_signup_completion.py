@@ -79,6 +79,22 @@ class RecurringSignupCompletion(models.Model):
             # records the payment against it.
             invoices = order._recurring_invoice_due(order.company_id._get_today())
             tx.invoice_ids = [Command.link(invoice.id) for invoice in invoices]
+            if order.currency_id.compare_amounts(
+                sum(invoices.mapped("amount_total")), tx.amount
+            ):
+                # A customer already known, with prices of their own: the
+                # salesperson settles the difference.
+                order.activity_schedule(
+                    "mail.mail_activity_data_warning",
+                    summary=self.env._("Online payment and first invoice differ"),
+                    note=self.env._(
+                        "%(amount)s was paid online; the first invoice is of "
+                        "%(invoiced)s.",
+                        amount=tx.amount,
+                        invoiced=sum(invoices.mapped("amount_total")),
+                    ),
+                    user_id=(order.user_id or self.env.ref("base.user_admin")).id,
+                )
         order._post_subscription_mail(
             self.env.ref("recurring_billing.mail_template_subscription_signup")
         )

@@ -82,6 +82,7 @@ class TestSignup(RecurringSignupCommon):
         self.assertEqual(signup.user_id.login, "julie@atelier-morel.example")
         self.assertTrue(signup.user_id._is_portal())
         self.assertEqual(order.subscription_state, "active")
+        self.assertFalse(order.user_id, "no salesperson, not the public user")
         self.assertEqual(order.payment_token_id, tx.token_id)
         self.assertEqual(tx.token_id.partner_id, order.partner_id)
         self.assertEqual(tx.partner_id, order.partner_id)
