@@ -4,3 +4,5 @@ from . import portal_payment_method
 from . import public_cancel
 from . import portal_billing
 from . import usage_api
+from . import portal_withdrawal
+from . import signup

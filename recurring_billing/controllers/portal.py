@@ -25,6 +25,7 @@ NOTICES = (
     "billing",
     "payment_method",
     "cancel_link",
+    "withdrawn",
 )
 
 

@@ -28,6 +28,9 @@ from . import recurring_invoice_public
 from . import recurring_einvoice_status
 from . import recurring_einvoice_connector
 from . import recurring_invoice_einvoice
+from . import recurring_subscription_withdrawal
+from . import recurring_signup
+from . import recurring_signup_completion
 from . import sale_order
 from . import sale_order_line
 from . import account_move
@@ -41,6 +44,7 @@ from . import recurring_invoicing_queue_job
 from . import recurring_cancel_request
 from . import payment_token
 from . import res_partner
+from . import payment_provider
 from . import payment_transaction
 from . import recurring_payment_charge
 from . import recurring_public_engagement

@@ -200,7 +200,30 @@ class AccountMove(models.Model):
             )
         )._check_fr_customer_identifiers()
         posted._check_fr_public_buyer()
+        posted.filtered(
+            lambda move: move.move_type == "out_invoice"
+            and move.subscription_id.sudo().recurring_prepayment_tx_id
+        )._recurring_apply_prepayment()
         return posted
+
+    def _recurring_apply_prepayment(self):
+        """The first invoice of a subscription whose quotation was paid
+        online before it was due is paid with that payment."""
+        for move in self:
+            subscription = move.subscription_id.sudo()
+            payment = subscription.recurring_prepayment_tx_id.payment_id
+            if not payment:
+                continue
+            receivable = move.line_ids.filtered(
+                lambda line: line.display_type == "payment_term"
+            ).account_id
+            lines = payment.move_id.line_ids.filtered(
+                lambda line, receivable=receivable: line.account_id in receivable
+                and not line.reconciled
+            )
+            for line in lines:
+                move.sudo().js_assign_outstanding_line(line.id)
+            subscription.recurring_prepayment_tx_id = False
 
     def _is_subscription_document(self):
         """A subscription invoice, the invoice of a change order, or a credit

@@ -29,6 +29,20 @@ class PaymentToken(models.Model):
     )
 
     # ------------------------------------------------------------
+    # CONSTRAINT METHODS
+    # ------------------------------------------------------------
+
+    @api.constrains("partner_id")
+    def _check_partner_is_never_public(self):
+        """Override of `payment`: the payment method saved by the payment of
+        an online signup is the public partner's for the time it takes to
+        create the customer, in the same database transaction (see
+        ``payment.transaction._process_notification_data``)."""
+        if self.env.context.get("recurring_signup_tokenize"):
+            return
+        return super()._check_partner_is_never_public()
+
+    # ------------------------------------------------------------
     # CRUD METHODS
     # ------------------------------------------------------------
 

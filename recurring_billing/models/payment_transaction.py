@@ -2,7 +2,7 @@
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
 import logging
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 from ..tools.payment_failure import classify_failure
 
@@ -41,6 +41,17 @@ class PaymentTransaction(models.Model):
         help="The subscription whose payment method the customer replaced "
         "with this transaction, from the subscription's page on the customer "
         "portal: the payment method saved becomes this subscription's.",
+    )
+    recurring_signup_id = fields.Many2one(
+        "recurring.signup",
+        string="Online Signup",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The subscription taken on the subscribe page that this "
+        "transaction pays (or whose payment method it saves, for a trial): "
+        "the customer and the subscription are created when it succeeds.",
     )
     error_code = fields.Char(
         readonly=True,
@@ -156,16 +167,42 @@ class PaymentTransaction(models.Model):
 
     def _process_notification_data(self, notification_data):
         """Override of `payment`: an answer of the provider about an automatic
-        charge settles what was unknown of it."""
-        super()._process_notification_data(notification_data)
+        charge settles what was unknown of it.
+
+        The payment of an online signup is made before its customer exists,
+        in the name of Odoo's public partner: the payment method the provider
+        saves is given to the new customer as soon as the payment succeeds,
+        in the same database transaction, or archived if it failed, so that
+        no saved method of the public partner is ever committed."""
+        signup_pending = self.recurring_signup_id and self.partner_id.is_public
+        tx = (
+            self.with_context(recurring_signup_tokenize=True)
+            if signup_pending
+            else self
+        )
+        super(PaymentTransaction, tx)._process_notification_data(notification_data)
         if self.recurring_outcome_unknown:
             self.recurring_outcome_unknown = False
+        if self.recurring_signup_id:
+            if self.state == "done":
+                self.recurring_signup_id._complete(self)
+            elif self.state in ("error", "cancel"):
+                self.recurring_signup_id._payment_failed(self)
+            elif signup_pending and self.token_id:
+                # Still pending (a SEPA debit...): the method stays archived,
+                # unusable, until the payment succeeds.
+                self.token_id.active = False
 
     def _post_process(self):
         """Record the outcome of automatic charges on their invoice, and let a
         payment the customer made online with a new saved payment method
         replace the one of the subscription (Odoo pays and reconciles the
         invoice in ``super()``)."""
+        for tx in self.filtered("recurring_signup_id"):
+            if tx.state == "done":
+                tx.recurring_signup_id._complete(tx)
+            elif tx.state in ("error", "cancel"):
+                tx.recurring_signup_id._payment_failed(tx)
         res = super()._post_process()
         for tx in self.filtered("recurring_invoice_id"):
             tx.recurring_invoice_id._recurring_record_charge_outcome(tx)
@@ -176,6 +213,36 @@ class PaymentTransaction(models.Model):
             and tx.operation != "offline"
         )._recurring_replace_subscription_tokens()
         return res
+
+    def _check_amount_and_confirm_order(self):
+        """Override of `sale`: a subscription quotation signed and paid online
+        is confirmed by Odoo; its first invoice is then created at once and
+        linked to the transaction, so that the payment Odoo records pays it."""
+        confirmed = super()._check_amount_and_confirm_order()
+        for tx in self.filtered(
+            lambda tx: tx.state == "done" and tx.operation != "validation"
+        ):
+            for order in (tx.sale_order_ids & confirmed).filtered("is_subscription"):
+                order = order.sudo().with_company(order.company_id)
+                invoices = order._recurring_invoice_due(order.company_id._get_today())
+                if invoices:
+                    tx.invoice_ids = [Command.link(invoice.id) for invoice in invoices]
+                else:
+                    # A trial or a later start: the payment waits for the
+                    # first invoice (see ``account.move._post``).
+                    order.recurring_prepayment_tx_id = tx
+        return confirmed
+
+    def _invoice_sale_orders(self):
+        """Override of `sale`: subscriptions are invoiced by their own
+        engine (see ``_check_amount_and_confirm_order``), never by Odoo's
+        automatic invoicing of paid orders."""
+        return super(
+            PaymentTransaction,
+            self.filtered(
+                lambda tx: not any(tx.sale_order_ids.mapped("is_subscription"))
+            ),
+        )._invoice_sale_orders()
 
     @api.model
     def _recurring_prepare_sent_vals(self, sent_count=0):
@@ -245,7 +312,11 @@ class PaymentTransaction(models.Model):
                     lambda sub, token=token: sub._recurring_token_outdated(token)
                 )
             else:
-                subscriptions = tx.invoice_ids.subscription_id
+                subscriptions = tx.invoice_ids.subscription_id | (
+                    tx.sale_order_ids.filtered(
+                        lambda order: order.is_subscription and order.state == "sale"
+                    )
+                )
             for subscription in subscriptions:
                 if subscription.payment_token_id == token:
                     continue

@@ -388,13 +388,14 @@ class RecurringSubscriptionChange(models.AbstractModel):
         self._check_addon(product)
         return self._subscription_change({product: 0.0}, change_date)
 
-    def _subscription_credit_unused(self, close_date):
-        """Credit the prepaid days after ``close_date``, if the template says so.
+    def _subscription_credit_unused(self, close_date, force=False):
+        """Credit the prepaid days after ``close_date``, if the template says
+        so (or ``force``: a withdrawal credits them whatever it says).
 
         :return: the credit note, or an empty recordset
         """
         self.ensure_one()
-        if not self.sale_order_template_id.credit_on_close:
+        if not (force or self.sale_order_template_id.credit_on_close):
             return self.env["account.move"]
         day = close_date + timedelta(days=1)
         if self.recurring_invoicing_mode != "prepaid" or not self.next_invoice_date:

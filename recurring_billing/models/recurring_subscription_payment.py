@@ -36,6 +36,15 @@ class RecurringSubscriptionPayment(models.AbstractModel):
     payment_token_expiry_date = fields.Date(
         related="payment_token_id.expiry_date", string="Payment Method Expires On"
     )
+    recurring_prepayment_tx_id = fields.Many2one(
+        "payment.transaction",
+        string="Paid in Advance By",
+        readonly=True,
+        copy=False,
+        help="The online payment of the quotation, made before its first "
+        "invoice was due (a trial, a later start): that invoice is paid with "
+        "it when it is posted, never charged again.",
+    )
     recurring_payment_mode = fields.Selection(
         [
             ("manual", "Manual (the customer pays each invoice)"),

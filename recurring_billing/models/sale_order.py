@@ -34,6 +34,7 @@ class SaleOrder(models.Model):
         "recurring.subscription.portal.summary",
         "recurring.subscription.payment",
         "recurring.subscription.lifecycle",
+        "recurring.subscription.withdrawal",
     ]
 
     # ------------------------------------------------------------

@@ -1,5 +1,7 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -158,6 +160,36 @@ class SaleOrderTemplate(models.Model):
         "rest of the period is prorated as the Change wizard does. Empty: "
         "the portal offers no change of offer.",
     )
+    online_published = fields.Boolean(
+        string="Published Online",
+        copy=False,
+        help="Anyone may take this subscription on its public subscribe page "
+        "(/subscribe/<online address>), pay online and save their payment "
+        "method.",
+    )
+    online_slug = fields.Char(
+        string="Online Address",
+        copy=False,
+        help="The end of the subscribe page's address: lower-case letters, "
+        "digits and dashes.",
+    )
+    online_description = fields.Html(
+        string="Offer Description",
+        translate=True,
+        help="What the subscribe page says of the offer (the essential "
+        "characteristics of the service, Code de la consommation L111-1).",
+    )
+    online_terms = fields.Html(
+        string="Terms and Conditions",
+        translate=True,
+        help="The terms the customer accepts on the subscribe page, sent back "
+        "to them in the confirmation email.",
+    )
+    online_terms_version = fields.Char(
+        string="Terms Version",
+        default="1",
+        help="Recorded with each acceptance: change it when the terms change.",
+    )
     trial_reminder_days = fields.Integer(
         default=3,
         help="Days before the end of the trial at which the customer is reminded.",
@@ -214,6 +246,14 @@ class SaleOrderTemplate(models.Model):
         default=lambda self: self._default_mail_template("payment"),
     )
 
+    _sql_constraints = [
+        (
+            "online_slug_uniq",
+            "unique(online_slug)",
+            "Two subscription templates cannot have the same online address.",
+        ),
+    ]
+
     # ------------------------------------------------------------
     # DEFAULT METHODS
     # ------------------------------------------------------------
@@ -262,6 +302,26 @@ class SaleOrderTemplate(models.Model):
                     self.env._(
                         "Template %(template)s: a fixed term must last at least "
                         "one month.",
+                        template=template.name,
+                    )
+                )
+
+    @api.constrains("online_published", "online_slug", "plan_id")
+    def _check_online_publication(self):
+        for template in self.filtered("online_published"):
+            if not template.plan_id:
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: only a subscription template "
+                        "(with a recurring plan) can be published online.",
+                        template=template.name,
+                    )
+                )
+            if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", template.online_slug or ""):
+                raise ValidationError(
+                    self.env._(
+                        "Template %(template)s: its online address may only "
+                        "hold lower-case letters, digits and dashes.",
                         template=template.name,
                     )
                 )

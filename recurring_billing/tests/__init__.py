@@ -36,3 +36,5 @@ from . import test_usage_api
 from . import test_usage_api_concurrency
 from . import test_public_sector
 from . import test_einvoice_status
+from . import test_signup
+from . import test_signup_tour
