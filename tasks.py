@@ -21,12 +21,13 @@
         their own dates, card payments, transfers, dunning), print a summary
         and serve the Odoo web client on http://localhost:8069.
 
-    python3 tasks.py test [--db NAME] [pytest arguments...]
+    python3 tasks.py test [--db NAME] [--jobs N] [pytest arguments...]
         Create a fresh database, install the three addons (and Odoo's demo
         payment provider, payment_demo, for the portal's card tour), check the
         install log is free of errors and warnings, and run every test with
-        pytest-odoo on that database, with an HTTP server for the portal tests
-        and the browser tours (Chromium). Exits non-zero on any failure.
+        pytest-odoo, in N processes (default: one per core, at most 4) on
+        copies of that database, with an HTTP server for the portal tests and
+        the browser tours (Chromium). Exits non-zero on any failure.
 
     python3 tasks.py readme [--check]
         Generate each addon's README.rst from its readme/ fragments.
@@ -331,23 +332,14 @@ def cmd_test(args, pytest_args):
     sys.exit(returncode)
 
 
-def default_test_jobs():
-    """One test process per core, at most four."""
-    return max(1, min(os.cpu_count() or 1, 4))
-
-
 def test_processes(jobs, pytest_args):
-    """pytest-xdist's arguments for ``jobs`` processes: each takes whole test
-    files (their classes share their set-up) on its own copy of the database.
-    Nothing when one process is asked for, or when the caller chose with
-    ``-n`` / ``-p no:xdist``."""
-    chosen = any(
-        arg in ("-n", "no:xdist") or arg.startswith(("-n", "--numprocesses"))
-        for arg in pytest_args
+    """pytest-xdist's arguments for ``jobs`` processes, each taking whole
+    test files on its own copy of the database; none for one process or when
+    the caller chose (``-n``, ``-p no:xdist``)."""
+    chosen = {"-n", "no:xdist"} & set(pytest_args) or any(
+        arg.startswith(("-n", "--numprocesses")) for arg in pytest_args
     )
-    if jobs <= 1 or chosen:
-        return []
-    return ["-n", str(jobs), "--dist", "loadfile"]
+    return [] if jobs <= 1 or chosen else ["-n", str(jobs), "--dist", "loadfile"]
 
 
 @functools.cache
@@ -595,7 +587,7 @@ def main():
     test.add_argument(
         "--jobs",
         type=int,
-        default=default_test_jobs(),
+        default=max(1, min(os.cpu_count() or 1, 4)),
         help="test processes, each on a copy of the database "
         "(default: one per core, at most 4; 1: a single process)",
     )
