@@ -13,15 +13,17 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
-        # A payment reconciled with a subscription invoice: "collected".
-        partials._get_reconciled_moves()._einvoice_sync_collections()
+        # A payment reconciled with a subscription invoice: "collected". The
+        # statuses follow the accounting, whoever reconciles (a customer
+        # paying online, a billing user): recorded as the system.
+        partials._get_reconciled_moves().sudo()._einvoice_sync_collections()
         return partials
 
     def unlink(self):
         # A payment unreconciled: the collection is reversed.
         moves = self._get_reconciled_moves()
         res = super().unlink()
-        moves.exists()._einvoice_sync_collections()
+        moves.exists().sudo()._einvoice_sync_collections()
         return res
 
     # ------------------------------------------------------------

@@ -79,6 +79,8 @@ class RecurringEreportingLine(models.Model):
         """The lines of a "collected" status of a B2C services invoice: its
         amount (company currency) split by rate in proportion to the invoice's
         totals, the cents rounded so that the lines add up to it."""
+        # Read as the system: the customer paying online may be the user.
+        status = status.sudo()
         move = status.move_id
         if not self._is_b2c_services(move):
             return self
