@@ -28,7 +28,12 @@ class RecurringEreportingLine(models.Model):
         readonly=True,
     )
     move_id = fields.Many2one(
-        "account.move", string="Invoice", required=True, index=True, readonly=True
+        "account.move",
+        string="Invoice",
+        required=True,
+        index=True,
+        readonly=True,
+        ondelete="cascade",
     )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True)
