@@ -536,21 +536,12 @@ def cmd_install_odoo(args, extra):
 
 
 def cmd_readme(args, _extra):
-    stale = []
-    for addon in ADDONS:
-        path = ROOT / addon / "README.rst"
-        text = load_setup_module("readme").build_readme(ROOT / addon)
-        if path.exists() and path.read_text() == text:
-            continue
-        stale.append(addon)
-        if not args.check:
-            path.write_text(text)
-            say(f"wrote {path.relative_to(ROOT)}")
+    readme = load_setup_module("readme")
+    stale = readme.update_readmes(ROOT, ADDONS, write=not args.check)
     if args.check and stale:
-        fail(
-            f"README.rst out of date in: {', '.join(stale)}; "
-            "run python3 tasks.py readme"
-        )
+        fail(f"README.rst out of date in: {', '.join(stale)}; run tasks.py readme")
+    for addon in stale:
+        say(f"wrote {addon}/README.rst")
 
 
 def main():

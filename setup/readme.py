@@ -72,3 +72,17 @@ def build_readme(addon_path):
             markdown_to_rst(contributors.read_text()),
         ]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def update_readmes(root, addons, write=True):
+    """Each addon's README.rst built again; the addons whose file was out of
+    date (rewritten when ``write``)."""
+    stale = []
+    for addon in addons:
+        path = root / addon / "README.rst"
+        text = build_readme(root / addon)
+        if not (path.exists() and path.read_text() == text):
+            stale.append(addon)
+            if write:
+                path.write_text(text)
+    return stale
