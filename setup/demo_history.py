@@ -95,10 +95,12 @@ class DemoHistory:
         it ever made, which Odoo looks through at each ``with_context``)."""
         company = env.ref(DEMO + "res_company_nuage")
         # Emails are queued, as the jobs queue them; the salesperson is not
-        # told by email of each invoice assigned to them.
+        # told by email of each invoice assigned to them. The company's staff
+        # act in admin's language: the chatter and its tracked values in it.
         self.env = env(
             context=dict(
                 env.context,
+                lang=env.ref("base.user_admin").lang,
                 allowed_company_ids=company.ids,
                 mail_auto_subscribe_no_notify=True,
                 mail_notify_force_send=False,
