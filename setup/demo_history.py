@@ -371,6 +371,31 @@ class DemoHistory:
             skip_account_move_synchronization=True,
         ).write({"sending_data": False, "is_move_sent": True})
 
+    def _mark_past_emails_sent(self):
+        """The emails of the past went out in their day: Odoo's mail queue
+        is left today's only. A demo has no mail server: each email the
+        queue tries fails, and admin would be told of each failure."""
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "outgoing"),
+                    # The messages are dated by the moved clock; the emails
+                    # by the database's.
+                    (
+                        "mail_message_id.date",
+                        "<",
+                        datetime.combine(self.today, time.min),
+                    ),
+                ]
+            )
+        )
+        mails.write({"state": "sent"})
+        # What Odoo does once an email is sent: its notifications sent, the
+        # email deleted if it says so.
+        mails._postprocess_sent_message(success_pids=[])
+
     # ------------------------------------------------------------
     # THE WHOLE HISTORY
     # ------------------------------------------------------------
@@ -408,6 +433,7 @@ class DemoHistory:
         env.invalidate_all()
         self._bind(env)
         self._mark_past_invoices_sent()
+        self._mark_past_emails_sent()
         self.env.flush_all()
         self.stats["days"] = (self.today - first_day).days + 1
         self.stats["invoices"] = self.invoice_count
