@@ -179,7 +179,10 @@ class RecurringPaymentCharge(models.AbstractModel):
 
         :return: the transactions created
         """
-        return invoices._recurring_charge()
+        transactions = self.env["payment.transaction"].sudo()
+        for company, moves in invoices.grouped("company_id").items():
+            transactions |= company._with_job_lang(moves)._recurring_charge()
+        return transactions
 
     @api.model
     def _check_charges(self, transactions):
@@ -190,7 +193,9 @@ class RecurringPaymentCharge(models.AbstractModel):
         """
         settled = self.env["payment.transaction"]
         for tx in transactions.sudo():
-            invoice = tx.recurring_invoice_id.with_company(tx.company_id)
+            invoice = tx.company_id._with_job_lang(
+                tx.recurring_invoice_id.with_company(tx.company_id)
+            )
             if invoice._recurring_check_charge(tx.with_company(tx.company_id)):
                 settled |= tx
         return settled

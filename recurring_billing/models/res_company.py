@@ -116,6 +116,18 @@ class ResCompany(models.Model):
         zones = pytz.country_timezones.get(partner.country_id.code or "", [])
         return zones[0] if zones else "UTC"
 
+    def _with_job_lang(self, records):
+        """``records`` in the language the company's staff read: that of the
+        context when a user acts, else the company's (its partner's), else
+        that of the user the job runs as, as Odoo's ``_`` falls back. The
+        jobs run with no language: their notes on the chatter, the dunning
+        history and the tracked values would be in English."""
+        self.ensure_one()
+        if records.env.lang:
+            return records
+        lang = self.sudo().partner_id.lang or records.env.user.lang
+        return records.with_context(lang=lang) if lang else records
+
     @api.model
     def _get_today_domain(self, field, operator):
         """``field operator today``, with each company's own today, for

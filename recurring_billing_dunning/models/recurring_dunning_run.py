@@ -71,7 +71,8 @@ class RecurringDunningRun(models.AbstractModel):
         recorded on the invoice, which leaves the job's domains."""
         done = 0
         for invoice in invoices:
-            invoice = invoice.with_company(invoice.company_id)
+            company = invoice.company_id
+            invoice = company._with_job_lang(invoice.with_company(company))
             try:
                 with self.env.cr.savepoint():
                     getattr(invoice, method)()
@@ -106,7 +107,9 @@ class RecurringDunningRun(models.AbstractModel):
                 continue
             try:
                 with self.env.cr.savepoint():
-                    moves.with_company(company)._dunning_take_step()
+                    company._with_job_lang(
+                        moves.with_company(company)
+                    )._dunning_take_step()
                 done += len(moves)
             except CONTENTION_ERRORS:
                 raise

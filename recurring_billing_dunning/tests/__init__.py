@@ -8,3 +8,4 @@ from . import test_dunning_skipped_charge
 from . import test_dunning_states
 from . import test_dunning_letters
 from . import test_dunning_report
+from . import test_dunning_lang
