@@ -9,20 +9,7 @@ from odoo.http import request
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers.portal import PaymentPortal
 
-# The customer's details read from the subscribe form, nothing else.
-DETAIL_FIELDS = (
-    "customer_type",
-    "contact_name",
-    "email",
-    "phone",
-    "company_name",
-    "siret",
-    "vat",
-    "street",
-    "zip",
-    "city",
-    "country_id",
-)
+from ..models.recurring_signup import DETAIL_FIELDS
 
 
 class SubscriptionSignup(PaymentPortal):

@@ -17,6 +17,20 @@ RATE_LIMIT_PER_IP = 5
 RATE_LIMIT_WINDOW = timedelta(hours=1)
 # Code de la consommation, L221-18: fourteen days to withdraw.
 WITHDRAWAL_DAYS = 14
+# The customer's details a signup keeps, as the subscribe form gives them.
+DETAIL_FIELDS = (
+    "customer_type",
+    "contact_name",
+    "email",
+    "phone",
+    "company_name",
+    "siret",
+    "vat",
+    "street",
+    "zip",
+    "city",
+    "country_id",
+)
 # The details of a signup never paid are deleted after this time (GDPR: no
 # longer than needed); a signup paid is kept, as the proof of the consent.
 ABANDONED_RETENTION = timedelta(days=30)
@@ -369,23 +383,7 @@ class RecurringSignup(models.Model):
         company = template.company_id or self.env.company
         return self.sudo().create(
             {
-                **{
-                    key: details.get(key)
-                    for key in (
-                        "customer_type",
-                        "contact_name",
-                        "email",
-                        "phone",
-                        "company_name",
-                        "siret",
-                        "vat",
-                        "street",
-                        "zip",
-                        "city",
-                        "country_id",
-                        "lang",
-                    )
-                },
+                **{key: details.get(key) for key in (*DETAIL_FIELDS, "lang")},
                 "template_id": template.id,
                 "company_id": company.id,
                 "currency_id": quote["currency"].id,
