@@ -160,8 +160,10 @@ registry.category("web_tour.tours").add("recurring_signup_quotation", {
         },
         ...payWithDemo("Pay"),
         {
+            // The subscription's page, where the payment leads once done (the
+            // quotation's page matched before the payment was made).
             content: "The order is confirmed and paid",
-            trigger: "#portal_sale_content, .o_subscription_plan, #quote_content",
+            trigger: ".o_subscription_plan",
         },
     ],
 });
