@@ -333,13 +333,15 @@ def cmd_test(args, pytest_args):
 
 
 def test_processes(jobs, pytest_args):
-    """pytest-xdist's arguments for ``jobs`` processes, each taking whole
-    test files on its own copy of the database; none for one process or when
-    the caller chose (``-n``, ``-p no:xdist``)."""
+    """pytest-xdist's arguments for ``jobs`` processes on copies of the
+    database, files shared as tests/pytest_groups.py says; none for one
+    process or when the caller chose (``-n``, ``-p no:xdist``)."""
     chosen = {"-n", "no:xdist"} & set(pytest_args) or any(
         arg.startswith(("-n", "--numprocesses")) for arg in pytest_args
     )
-    return [] if jobs <= 1 or chosen else ["-n", str(jobs), "--dist", "loadfile"]
+    if jobs <= 1 or chosen:
+        return []
+    return ["-n", str(jobs), "--dist", "loadgroup", "-p", "tests.pytest_groups"]
 
 
 @functools.cache
