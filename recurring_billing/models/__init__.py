@@ -34,12 +34,14 @@ from . import recurring_signup_completion
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import account_move_numbering
 from . import account_move_line
 from . import account_edi_xml_cii
 from . import account_edi_xml_ubl_bis3
 from . import account_move_send
 from . import ir_actions_report
 from . import recurring_invoicing
+from . import recurring_invoicing_turn
 from . import recurring_invoicing_queue_job
 from . import recurring_cancel_request
 from . import payment_token

@@ -9,7 +9,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 
 from ..tools import CONTENTION_ERRORS, lock_batch, quiet_contention
 
@@ -20,6 +20,9 @@ _logger = logging.getLogger(__name__)
 # transaction, which sees that worker's commit.
 RETRY_DELAY = timedelta(seconds=10)
 QUEUE_JOB_CHANNEL = "recurring_billing"
+# Kept in the transaction's postcommit data (kept until it ends, unlike
+# precommit data, which each flush clears): when it took its first turn.
+TURN_STARTED = "recurring_billing.turn_started"
 
 # The database's guards against a day billed twice (18.0.2's unique index
 # until a database is migrated, then the exclusion constraint).
@@ -27,6 +30,10 @@ PERIOD_CONSTRAINTS = (
     "account_move_subscription_period_excl",
     "account_move_subscription_period_uniq",
 )
+
+
+class NumberingTurnTaken(Exception):
+    """Another worker holds the numbering turn: undo the posting."""
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -132,7 +139,15 @@ class RecurringInvoicing(models.AbstractModel):
     def _post_invoices(self, moves, prepared=False):
         """Post ``moves`` (in date order, as Odoo numbers them) and mark those
         whose template sends invoices for Odoo's sending job. ``prepared``:
-        :meth:`_prepare_batch_post` was already called on them."""
+        :meth:`_prepare_batch_post` was already called on them.
+
+        Within the job (context key ``recurring_defer_posting``), everything
+        Odoo's posting does is done while other workers do the same, but the
+        numbers: they are given last, in the numbering turn of their journals
+        (:meth:`_take_numbering_turn`), held until the transaction ends. When
+        the turn cannot be taken, the posting is undone and the invoices are
+        left to number, in draft, for a later run. Returns the posted
+        invoices."""
         if not moves:
             return moves
         # What Odoo's posting does once per invoice (subscribe the customer,
@@ -140,8 +155,25 @@ class RecurringInvoicing(models.AbstractModel):
         # once for the batch.
         if not prepared:
             moves._prepare_batch_post()
-        with self.env["res.partner"]._batch_rank_increases() as env:
-            moves.with_env(env).with_context(recurring_batch_post=True).action_post()
+        if not self.env.context.get("recurring_defer_posting"):
+            self._action_post(moves)
+        else:
+            # Not a flushing savepoint, which would finalise the tracking of
+            # the posting before the commit.
+            self.env.flush_all()
+            try:
+                with (
+                    self.env.cr.savepoint(flush=False),
+                    moves._recurring_numbering_deferred() as deferred,
+                ):
+                    self._action_post(moves)
+                    if not self._take_numbering_turn(deferred.journal_id):
+                        self.env.flush_all()
+                        raise NumberingTurnTaken
+            except NumberingTurnTaken:
+                self.env.invalidate_all()
+                moves.recurring_post_pending = True
+                return moves.browse()
         to_send = moves.filtered(
             lambda move: move.subscription_id._get_subscription_mail_template("invoice")
         )
@@ -154,41 +186,9 @@ class RecurringInvoicing(models.AbstractModel):
         return moves
 
     @api.model
-    def _take_posting_turn(self, journals):
-        """Take, without waiting, the right to number invoices in ``journals``
-        until this transaction ends; ``False`` when another worker holds it.
-
-        Invoice numbers are read from the last number *this transaction sees*:
-        a worker whose snapshot predates another worker's numbering would
-        reuse its numbers. Every holder therefore updates the journal rows, so
-        that a worker that started before such a commit meets a serialization
-        failure here (and leaves its invoices to a later run) instead of a
-        duplicate number when it commits.
-        """
-        if not journals:
-            return True
-        ids = tuple(sorted(journals.ids))
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM account_journal WHERE id IN %s "
-                        "ORDER BY id FOR NO KEY UPDATE NOWAIT",
-                        ids,
-                    ),
-                    log_exceptions=False,
-                )
-                self.env.cr.execute(
-                    SQL(
-                        "UPDATE account_journal SET write_date = write_date "
-                        "WHERE id IN %s",
-                        ids,
-                    ),
-                    log_exceptions=False,
-                )
-        except (pg_errors.LockNotAvailable, pg_errors.TransactionRollbackError):
-            return False
-        return True
+    def _action_post(self, moves):
+        with self.env["res.partner"]._batch_rank_increases() as env:
+            moves.with_env(env).with_context(recurring_batch_post=True).action_post()
 
     @api.model
     def _post_pending_invoices(self, limit=100):
@@ -205,7 +205,6 @@ class RecurringInvoicing(models.AbstractModel):
         )
         if not pending or not self._take_posting_turn(pending.journal_id):
             return self.env["account.move"]
-        turn = time.perf_counter()
         pending.recurring_post_pending = False
         to_post = pending.filtered(lambda move: move.state == "draft")
         # Odoo names the first draft of a period at creation, from the last
@@ -221,7 +220,7 @@ class RecurringInvoicing(models.AbstractModel):
             posted = self._post_one_by_one(to_post)
         if posted.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
-        self._log_turn(len(to_post), started, turn)
+        self._log_turn(len(to_post), started)
         return posted
 
     @api.model
@@ -350,17 +349,19 @@ class RecurringInvoicing(models.AbstractModel):
 
     @api.model
     def _invoice_and_post(self, subscriptions, limit):
-        """Invoice ``subscriptions`` in one go, then number their invoices and
-        up to ``limit`` invoices left to number, in date order, in one
-        numbering turn taken as late as possible.
+        """Invoice ``subscriptions`` in one go, then post their invoices and
+        up to ``limit`` invoices left to number, in date order, numbering
+        them in one numbering turn taken as late as possible.
 
-        The turn (:meth:`_take_posting_turn`) lasts until the transaction
-        ends, so whatever follows it is done by one worker at a time. Before
-        it, while other workers do the same: the invoices, their lines and
-        taxes, followers and chatter, what posting does once per invoice
-        (:meth:`_prepare_batch_post`), all written to the database. Within
-        it: the invoices left to number, the posting and the commit. Without
-        the turn, the invoices are left to number.
+        The turn lasts until the transaction ends, so whatever follows it is
+        done by one worker at a time. Before it, while other workers do the
+        same: the invoices, their lines and taxes, followers and chatter, and
+        all that posting does but the numbers (:meth:`_post_invoices`).
+        Within it: the numbers, what follows from them (payment reference,
+        the number on the journal items) and the commit. In a journal
+        secured by a hash, the whole posting is in the turn
+        (:meth:`_take_posting_turn`). Without the turn, the invoices are left
+        to number.
 
         All or nothing: any error leaves the caller to roll back and take the
         invoices one at a time.
@@ -378,17 +379,16 @@ class RecurringInvoicing(models.AbstractModel):
             limit=limit,
         )
         self.env.flush_all()
-        turn = time.perf_counter()
         journals = to_post.journal_id | pending.journal_id
         if not journals or not self._take_posting_turn(journals):
             to_post.recurring_post_pending = True
             if moves:
-                self._log_turn(len(moves), started, None)
+                self._log_turn(len(moves), started)
             return moves
-        # Odoo names the first draft of a period at creation, from the last
-        # number its worker could see then: number them afresh now.
         pending.recurring_post_pending = False
         pending = pending.filtered(lambda move: move.state == "draft")
+        # Odoo names the first draft of a period at creation, from the last
+        # number its worker could see then: number them afresh now.
         pending.filtered(lambda move: not move.posted_before).name = "/"
         pending._prepare_batch_post()
         posted = self._post_invoices(
@@ -400,27 +400,8 @@ class RecurringInvoicing(models.AbstractModel):
         self.env.flush_all()
         if posted.filtered("sending_data"):
             self.env.ref("account.ir_cron_account_move_send")._trigger()
-        self._log_turn(len(moves) + len(pending), started, turn)
+        self._log_turn(len(moves) + len(pending), started)
         return moves
-
-    @api.model
-    def _log_turn(self, count, started, turn):
-        """Log, once the transaction is committed, how long the batch took and
-        how much of it was spent in the numbering turn (from ``turn``, a
-        ``time.perf_counter()`` value, to the end of the commit): the serial
-        part of the job, which no number of workers shortens."""
-
-        def log():
-            end = time.perf_counter()
-            _logger.info(
-                "Recurring invoicing: %s invoices in %.3fs, %.3fs of it in the "
-                "numbering turn.",
-                count,
-                end - started,
-                end - turn if turn else 0.0,
-            )
-
-        self.env.cr.postcommit.add(log)
 
     @api.model
     def _invoice_next_batch(self, batch_size):

@@ -9,6 +9,8 @@ committed for real, and removed again at the end of each test.
 
 import logging
 import re
+import threading
+import time
 from contextlib import contextmanager
 
 from freezegun import freeze_time
@@ -187,6 +189,79 @@ class TestConcurrentWorkers(SeparateWorkersCase):
             cr_b.close()
         self._assert_each_billed_once(share_a)
 
+    def test_worker_waits_for_the_turn_and_numbers_after(self):
+        """Posted invoices, two workers at once: B posts its invoices while A
+        holds the numbering turn, waits for A's commit, then numbers its own
+        after A's, although its snapshot predates A's commit. Every invoice
+        posted, numbers contiguous, none flagged as following a gap, nothing
+        left to number, no error."""
+        with self._worker() as env:
+            env["sale.order.template"].browse(self.records["template"]).auto_post = True
+        cr_a = db_connect(self.env.cr.dbname).cursor()
+        cr_b = db_connect(self.env.cr.dbname).cursor()
+        billed = {}
+
+        def run_b():
+            billed["b"] = self._env(cr_b)[
+                "recurring.invoicing"
+            ]._cron_recurring_invoice(6)
+            billed["b_states"] = set(billed["b"].mapped("state"))
+            cr_b.commit()
+
+        try:
+            with freeze_time(TODAY), self._assert_no_error_logged():
+                billed_a = self._run_in_turn(cr_a, 6)
+                worker_b = threading.Thread(target=run_b)
+                worker_b.start()
+                self._wait_for_lock(cr_b)
+                cr_a.commit()
+                worker_b.join(60)
+                self.assertFalse(worker_b.is_alive())
+            self.assertEqual(billed["b_states"], {"posted"})
+            share_b = set(billed["b"].subscription_id.ids)
+        finally:
+            cr_a.close()
+            cr_b.close()
+        share_a = set(billed_a)
+        self.assertEqual(len(share_a), 6)
+        self._assert_each_billed_once(share_a, share_b, state="posted")
+        prefixes, numbers = self._posted_numbers()
+        self.assertEqual(len(set(prefixes)), 1)
+        self.assertEqual(numbers, list(range(numbers[0], numbers[0] + COUNT)))
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            )
+            self.assertFalse(any(moves.mapped("made_sequence_gap")))
+            self.assertFalse(any(moves.mapped("recurring_post_pending")))
+            # A's invoices come first in the numbering.
+            first = moves.sorted("sequence_number")[:6]
+            self.assertEqual(set(first.subscription_id.ids), share_a)
+
+    def _run_in_turn(self, cr, batch_size):
+        """Bill a batch on ``cr``, which then holds the numbering turn until
+        it commits; returns the subscription ids billed."""
+        billed = self._env(cr)["recurring.invoicing"]._cron_recurring_invoice(
+            batch_size
+        )
+        self.assertEqual(set(billed.mapped("state")), {"posted"})
+        return billed.subscription_id.ids
+
+    def _wait_for_lock(self, cr):
+        """Wait until the connection of ``cr`` waits for a lock."""
+        pid = cr._cnx.get_backend_pid()
+        with self._worker(commit=False) as env:
+            for _attempt in range(600):
+                env.cr.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                    [pid],
+                )
+                if env.cr.fetchone()[0] == "Lock":
+                    return
+                env.cr.rollback()
+                time.sleep(0.05)
+        self.fail("The second worker never waited for the numbering turn.")
+
     def _posted_numbers(self):
         with self._worker(commit=False) as env:
             moves = env["account.move"].search(
@@ -194,11 +269,28 @@ class TestConcurrentWorkers(SeparateWorkersCase):
             )
             return moves.mapped("sequence_prefix"), moves.mapped("sequence_number")
 
+    def _set_numbering_wait(self, seconds):
+        """Commit how long a worker waits for the numbering turn; removed at
+        the end of the test."""
+        with self._worker() as env:
+            env["ir.config_parameter"].set_param(
+                "recurring_billing.numbering_wait", seconds
+            )
+        self.addCleanup(self._reset_numbering_wait)
+
+    def _reset_numbering_wait(self):
+        with self._worker() as env:
+            env["ir.config_parameter"].search(
+                [("key", "=", "recurring_billing.numbering_wait")]
+            ).unlink()
+
     def test_workers_create_at_once_and_number_in_turn(self):
         """Posted invoices: while one worker numbers invoices of the journal,
-        another worker creates its invoices without waiting and leaves them
-        to number; the next run numbers them. No duplicate number, no gap,
-        nothing posted twice, no error."""
+        another worker that may not wait for it (``numbering_wait`` 0) posts
+        its invoices, then undoes the posting and leaves them to number; the
+        next run numbers them. No duplicate number, no gap, nothing posted
+        twice, no error."""
+        self._set_numbering_wait("0")
         with self._worker() as env:
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
@@ -252,7 +344,8 @@ class TestConcurrentWorkers(SeparateWorkersCase):
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
         cr_b = db_connect(self.env.cr.dbname).cursor()
-        logger = "odoo.addons.recurring_billing.models.recurring_invoicing"
+        logger = "odoo.addons.recurring_billing.models.recurring_invoicing_turn"
+        self._set_numbering_wait("0")
         try:
             env_a, env_b = self._env(cr_a), self._env(cr_b)
             # A clock that runs, for the times logged.

@@ -1,0 +1,160 @@
+# Copyright 2026 Recurring Billing for Odoo contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+from contextlib import contextmanager
+
+from odoo import models
+from odoo.tools import SQL
+
+# Kept in the transaction's postcommit data (kept until it ends, unlike
+# precommit data, which each flush clears): the ids of the invoices whose
+# number is left for later, and, while they are numbered, the last numbers
+# read from what other transactions committed.
+DEFERRED = "recurring_billing.deferred_numbering"
+COMMITTED_LAST = "recurring_billing.committed_last_sequence"
+
+
+class AccountMove(models.Model):
+    """The subscription invoices of the recurring-invoicing job are posted
+    with everything Odoo's posting does, except the number, while other
+    workers do the same with theirs; the number is given last, in the
+    numbering turn that one worker at a time holds until its transaction
+    ends (``recurring.invoicing._post_invoices``)."""
+
+    _inherit = "account.move"
+
+    # ------------------------------------------------------------
+    # COMPUTE METHODS
+    # ------------------------------------------------------------
+
+    def _compute_name(self):
+        # EXTEND 'account': the invoices left to number keep "/" until
+        # _recurring_number_deferred gives them their number.
+        deferred = self.env.cr.postcommit.data.get(DEFERRED)
+        if deferred:
+            later = self.filtered(lambda move: move._origin.id in deferred)
+            later.name = "/"
+            self -= later  # noqa: PLW0642
+        return super()._compute_name()
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    def _get_last_sequence(self, relaxed=False, with_prefix=None):
+        # EXTEND 'account': in the numbering turn, this transaction's snapshot
+        # may predate the last numbers another worker committed; the last
+        # number is the higher of the two.
+        last = super()._get_last_sequence(relaxed=relaxed, with_prefix=with_prefix)
+        committed = self.env.cr.postcommit.data.get(COMMITTED_LAST)
+        if committed is None:
+            return last
+        where_string, param = self._get_last_sequence_domain(relaxed)
+        if with_prefix is not None:
+            where_string += " AND sequence_prefix = %(with_prefix)s "
+            param["with_prefix"] = with_prefix
+        key = (where_string, tuple(sorted(param.items())))
+        if key not in committed:
+            committed[key] = self._read_committed_last_sequence(where_string, param)
+        return self._recurring_later_sequence(last, committed[key])
+
+    def _read_committed_last_sequence(self, where_string, param):
+        """The last number of ``where_string`` (Odoo's
+        ``_get_last_sequence_domain``) among what other transactions
+        committed, read on a cursor of its own."""
+        table = self._table
+        query = f"""
+            SELECT name FROM {table}
+            {where_string}
+            AND sequence_prefix = (
+                SELECT sequence_prefix FROM {table} {where_string}
+                ORDER BY id DESC LIMIT 1
+            )
+            ORDER BY sequence_number DESC
+            LIMIT 1
+        """  # noqa: S608 - Odoo's own query (sequence.mixin)
+        with self.env.registry.cursor() as cr:
+            cr.execute(query, param)
+            return (cr.fetchone() or [None])[0]
+
+    def _recurring_later_sequence(self, own, committed):
+        """Of two last numbers of the same sequence, the later; this
+        transaction's own when their prefixes differ."""
+        if not committed or not own:
+            return own or committed
+        own_format, own_values = self._get_sequence_format_param(own)
+        format_, values = self._get_sequence_format_param(committed)
+        same_prefix = own_format.format(**dict(own_values, seq=0)) == format_.format(
+            **dict(values, seq=0)
+        )
+        if same_prefix and values["seq"] > own_values["seq"]:
+            return committed
+        return own
+
+    @contextmanager
+    def _recurring_numbering_deferred(self):
+        """Post these invoices within: Odoo's posting leaves their numbers,
+        given when leaving without an error (:meth:`_recurring_number_deferred`,
+        the caller having taken the numbering turn of their journals within).
+        Not for an invoice numbered before (its number stays) nor in a journal
+        secured by a hash (its hash chains the numbers in order, and Odoo
+        posts it whole). Yields the invoices whose number is left."""
+        moves = self.filtered(
+            lambda move: not move.posted_before
+            and not move.journal_id.restrict_mode_hash_table
+        )
+        deferred = self.env.cr.postcommit.data.setdefault(DEFERRED, set())
+        deferred.update(moves.ids)
+        try:
+            # Odoo names the first draft of a period when it is created.
+            moves.filtered(lambda move: move.name and move.name != "/").name = "/"
+            yield moves
+            moves._recurring_number_deferred()
+        finally:
+            deferred.difference_update(moves.ids)
+
+    def _recurring_number_deferred(self):
+        """Number these posted invoices, left to number by
+        :meth:`_recurring_numbering_deferred`, with Odoo's own numbering (in
+        date order, gapless, checked by the unique index of numbers), the last
+        numbers being read from what is committed as well as from this
+        transaction. The caller holds the numbering turn of their journals."""
+        data = self.env.cr.postcommit.data
+        data.get(DEFERRED, set()).difference_update(self.ids)
+        moves = self.filtered(
+            lambda move: move.state == "posted" and move.name in (False, "/")
+        )
+        if not moves:
+            return moves
+        data[COMMITTED_LAST] = {}
+        try:
+            self.env.add_to_compute(self._fields["name"], moves)
+            moves._recompute_recordset(["name"])
+            moves.flush_recordset()
+        finally:
+            data.pop(COMMITTED_LAST, None)
+        moves._recurring_clear_false_gaps()
+        return moves
+
+    def _recurring_clear_false_gaps(self):
+        """Odoo flags a number whose previous one it does not see as a gap;
+        this transaction does not see the numbers another worker committed
+        since it began. Clear the flag where that number is committed."""
+        flagged = self.filtered("made_sequence_gap")
+        for (journal, prefix), moves in flagged.grouped(
+            lambda move: (move.journal_id, move.sequence_prefix)
+        ).items():
+            with self.env.registry.cursor() as cr:
+                cr.execute(
+                    SQL(
+                        "SELECT sequence_number FROM account_move "
+                        "WHERE journal_id = %s AND sequence_prefix = %s "
+                        "AND sequence_number = ANY(%s)",
+                        journal.id,
+                        prefix,
+                        [move.sequence_number - 1 for move in moves],
+                    )
+                )
+                found = {row[0] for row in cr.fetchall()}
+            moves.filtered(
+                lambda move, found=found: move.sequence_number - 1 in found
+            ).made_sequence_gap = False
