@@ -7,10 +7,11 @@ from odoo.tools import SQL
 
 # Kept in the transaction's postcommit data (kept until it ends, unlike
 # precommit data, which each flush clears): the ids of the invoices whose
-# number is left for later, and, while they are numbered, the last numbers
-# read from what other transactions committed.
+# number is left for later, and, while they are numbered, their ids and the
+# last numbers read from what other transactions committed.
 DEFERRED = "recurring_billing.deferred_numbering"
 COMMITTED_LAST = "recurring_billing.committed_last_sequence"
+NUMBERING = "recurring_billing.numbering"
 
 
 class AccountMove(models.Model):
@@ -29,12 +30,61 @@ class AccountMove(models.Model):
     def _compute_name(self):
         # EXTEND 'account': the invoices left to number keep "/" until
         # _recurring_number_deferred gives them their number.
-        deferred = self.env.cr.postcommit.data.get(DEFERRED)
+        data = self.env.cr.postcommit.data
+        deferred = data.get(DEFERRED)
         if deferred:
             later = self.filtered(lambda move: move._origin.id in deferred)
             later.name = "/"
             self -= later  # noqa: PLW0642
+        numbering = data.get(NUMBERING)
+        if numbering:
+            batch = self.filtered(
+                lambda move: move._origin.id in numbering
+                and move.state == "posted"
+                and move.name in (False, "/")
+            )
+            if batch:
+                batch._recurring_number_in_order()
+                self -= batch  # noqa: PLW0642
         return super()._compute_name()
+
+    def _recurring_number_in_order(self):
+        """Number these posted invoices in Odoo's order (date, reference, id):
+        the first of each sequence with Odoo's own ``_set_next_sequence``,
+        each next one with the number after the last one given, while it
+        matches its date. One query for a sequence instead of several for
+        each invoice; the unique index of numbers checks them all when they
+        are written."""
+        last = {}
+        for move in self.sorted(
+            lambda move: (move.date, move.ref or "", move._origin.id)
+        ):
+            key = (move.journal_id, move.move_type, bool(move.origin_payment_id))
+            if key in last:
+                format_string, values = move._get_sequence_format_param(last[key])
+                values["seq"] += 1
+                move.name = format_string.format(**values)
+                if move._sequence_matches_date():
+                    last[key] = move.name
+                    continue
+            move._set_next_sequence()
+            last[key] = move.name
+        # What Odoo's _set_next_sequence marks to compute after a number.
+        registry = self.env.registry
+        triggers = registry._field_triggers[self._fields["name"]]
+        for inverse_field, triggered_fields in triggers.items():
+            for triggered_field in triggered_fields:
+                if not triggered_field.store or not triggered_field.compute:
+                    continue
+                for field in (
+                    registry.field_inverses[inverse_field[0]]
+                    if inverse_field
+                    else [None]
+                ):
+                    self.env.add_to_compute(
+                        triggered_field, self[field.name] if field else self
+                    )
+        self._inverse_name()
 
     # ------------------------------------------------------------
     # BUSINESS METHODS
@@ -48,12 +98,20 @@ class AccountMove(models.Model):
         committed = self.env.cr.postcommit.data.get(COMMITTED_LAST)
         if committed is None:
             return last
-        where_string, param = self._get_last_sequence_domain(relaxed)
-        if with_prefix is not None:
-            where_string += " AND sequence_prefix = %(with_prefix)s "
-            param["with_prefix"] = with_prefix
-        key = (where_string, tuple(sorted(param.items())))
+        # What Odoo's domain of the last number depends on, read once.
+        key = (
+            self.journal_id.id,
+            self.date,
+            self.move_type,
+            bool(self.origin_payment_id),
+            relaxed,
+            with_prefix,
+        )
         if key not in committed:
+            where_string, param = self._get_last_sequence_domain(relaxed)
+            if with_prefix is not None:
+                where_string += " AND sequence_prefix = %(with_prefix)s "
+                param["with_prefix"] = with_prefix
             committed[key] = self._read_committed_last_sequence(where_string, param)
         return self._recurring_later_sequence(last, committed[key])
 
@@ -126,12 +184,14 @@ class AccountMove(models.Model):
         if not moves:
             return moves
         data[COMMITTED_LAST] = {}
+        data[NUMBERING] = set(moves.ids)
         try:
             self.env.add_to_compute(self._fields["name"], moves)
             moves._recompute_recordset(["name"])
             moves.flush_recordset()
         finally:
             data.pop(COMMITTED_LAST, None)
+            data.pop(NUMBERING, None)
         moves._recurring_clear_false_gaps()
         return moves
 

@@ -1,6 +1,5 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
-import logging
 import time
 
 from psycopg2 import errors as pg_errors
@@ -9,8 +8,6 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from .recurring_invoicing import TURN_STARTED
-
-_logger = logging.getLogger(__name__)
 
 
 class RecurringInvoicing(models.AbstractModel):
@@ -121,23 +118,3 @@ class RecurringInvoicing(models.AbstractModel):
             return False
         self._turn_started()
         return True
-
-    @api.model
-    def _log_turn(self, count, started):
-        """Log, once the transaction is committed, how long the batch took and
-        how much of it was spent in the numbering turn (from when this
-        transaction took it to the end of the commit): the serial part of the
-        job, which no number of workers shortens."""
-        turn = self.env.cr.postcommit.data.get(TURN_STARTED)
-
-        def log():
-            end = time.perf_counter()
-            _logger.info(
-                "Recurring invoicing: %s invoices in %.3fs, %.3fs of it in the "
-                "numbering turn.",
-                count,
-                end - started,
-                end - turn if turn else 0.0,
-            )
-
-        self.env.cr.postcommit.add(log)

@@ -344,7 +344,7 @@ class TestConcurrentWorkers(SeparateWorkersCase):
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
         cr_b = db_connect(self.env.cr.dbname).cursor()
-        logger = "odoo.addons.recurring_billing.models.recurring_invoicing_turn"
+        logger = "odoo.addons.recurring_billing.models.recurring_invoicing"
         self._set_numbering_wait("0")
         try:
             env_a, env_b = self._env(cr_a), self._env(cr_b)
