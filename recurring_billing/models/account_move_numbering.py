@@ -59,7 +59,15 @@ class AccountMove(models.Model):
         for move in self.sorted(
             lambda move: (move.date, move.ref or "", move._origin.id)
         ):
-            key = (move.journal_id, move.move_type, bool(move.origin_payment_id))
+            # The sequences of a journal, as Odoo's _get_last_sequence_domain
+            # tells them apart.
+            journal = move.journal_id
+            key = (
+                journal,
+                journal.refund_sequence
+                and move.move_type in ("out_refund", "in_refund"),
+                journal.payment_sequence and bool(move.origin_payment_id),
+            )
             if key in last:
                 format_string, values = move._get_sequence_format_param(last[key])
                 values["seq"] += 1

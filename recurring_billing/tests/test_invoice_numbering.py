@@ -98,3 +98,16 @@ class TestInvoiceNumbering(RecurringBillingCommon):
         move.button_draft()
         self._post_as_the_job(move)
         self._assert_numbered(move, [name])
+
+    def test_credit_notes_share_the_sequence_when_the_journal_says_so(self):
+        """In a journal without a sequence of its own for credit notes,
+        invoices and credit notes of a batch share one sequence."""
+        self.company_data["default_journal_sale"].refund_sequence = False
+        first = self._draft("2025-05-01")
+        refund = self._draft("2025-05-02", move_type="out_refund", amount=5.0)
+        last = self._draft("2025-05-03")
+        self._post_as_the_job(first | refund | last)
+        self._assert_numbered(
+            first | refund | last,
+            ["INV/2025/00001", "INV/2025/00002", "INV/2025/00003"],
+        )
