@@ -123,6 +123,28 @@ class AccountMove(models.Model):
             committed[key] = self._read_committed_last_sequence(where_string, param)
         return self._recurring_later_sequence(last, committed[key])
 
+    def _set_next_made_sequence_gap(self, made_gap):
+        # EXTEND 'account': Odoo clears the gap flag of the number after each
+        # one it gives, a whole write of the invoices; in a batch numbered at
+        # once, the number after each but the last is the batch's own, whose
+        # flag is computed with it.
+        numbering = self.env.cr.postcommit.data.get(NUMBERING)
+        if numbering and not made_gap:
+            given = {
+                (move.journal_id.id, move.sequence_prefix, move.sequence_number)
+                for move in self
+                if move.id in numbering
+            }
+            self = self.filtered(  # noqa: PLW0642
+                lambda move: (
+                    move.journal_id.id,
+                    move.sequence_prefix,
+                    move.sequence_number + 1,
+                )
+                not in given
+            )
+        return super()._set_next_made_sequence_gap(made_gap)
+
     def _read_committed_last_sequence(self, where_string, param):
         """The last number of ``where_string`` (Odoo's
         ``_get_last_sequence_domain``) among what other transactions

@@ -157,24 +157,32 @@ class RecurringInvoicing(models.AbstractModel):
             moves._prepare_batch_post()
         if not self.env.context.get("recurring_defer_posting"):
             self._action_post(moves)
-        else:
-            # Not a flushing savepoint, which would finalise the tracking of
-            # the posting before the commit.
-            self.env.flush_all()
-            try:
-                with (
-                    self.env.cr.savepoint(flush=False),
-                    moves._recurring_numbering_deferred() as deferred,
-                ):
-                    self._action_post(moves)
-                    # All written before the turn, whose time is serial.
-                    self.env.flush_all()
-                    if not self._take_numbering_turn(deferred.journal_id):
-                        raise NumberingTurnTaken
-            except NumberingTurnTaken:
-                self.env.invalidate_all()
-                moves.recurring_post_pending = True
-                return moves.browse()
+            self._mark_to_send(moves)
+            return moves
+        # Not a flushing savepoint, which would finalise the tracking of the
+        # posting before the commit.
+        self.env.flush_all()
+        try:
+            with (
+                self.env.cr.savepoint(flush=False),
+                moves._recurring_numbering_deferred() as deferred,
+            ):
+                self._mark_to_send(moves)
+                self._action_post(moves)
+                # All written before the turn, whose time is serial.
+                self.env.flush_all()
+                if not self._take_numbering_turn(deferred.journal_id):
+                    raise NumberingTurnTaken
+        except NumberingTurnTaken:
+            self.env.invalidate_all()
+            moves.recurring_post_pending = True
+            return moves.browse()
+        return moves
+
+    @api.model
+    def _mark_to_send(self, moves):
+        """Queue for Odoo's sending job the invoices whose template sends
+        invoices."""
         to_send = moves.filtered(
             lambda move: move.subscription_id
             and move.subscription_id._get_subscription_mail_template("invoice")
@@ -185,7 +193,6 @@ class RecurringInvoicing(models.AbstractModel):
                 "author_partner_id": self.env.user.partner_id.id,
                 "sending_methods": ["email"],
             }
-        return moves
 
     @api.model
     def _action_post(self, moves):
