@@ -73,11 +73,12 @@ class RecurringInvoicing(models.AbstractModel):
         instead of once per invoice, and nothing an accountant relies on is
         skipped.
 
-        Within the job (context key ``recurring_defer_posting``), when another
-        worker is numbering invoices of the same journal, the invoices are left
-        in draft, marked ``recurring_post_pending``, and the next run posts
-        them (:meth:`_post_pending_invoices`): creating invoices runs on
-        several workers at once, numbering them one worker at a time.
+        Within the job (context key ``recurring_defer_posting``), creating
+        and posting invoices runs on several workers at once, numbering them
+        one worker at a time (:meth:`_post_invoices`); when the turn cannot
+        be taken, the invoices are left in draft, marked
+        ``recurring_post_pending``, and the next run posts them
+        (:meth:`_post_pending_invoices`).
         """
         moves = self.env["account.move"]
         vals_by_company = defaultdict(list)
