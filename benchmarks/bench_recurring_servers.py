@@ -36,7 +36,9 @@ For each server count S, on a fresh copy ``<prefix>servers_<S>`` of it:
   one worker at a time can do, and Amdahl's law what 4 and 8 workers could
   at best gain from it.
 - Printed too: the requests the proxy sent to each server (one per job run:
-  batches, posting jobs, retries) and the load average at the start.
+  batches, posting jobs, retries), the load average at the start, and the
+  CPU seconds of the timed section used by the Odoo servers and by the rest
+  of the machine (PostgreSQL, mostly).
 
 Sending (PDF, email) is not measured: there is no cron thread, so Odoo's
 sending job does not run. The servers' logs are kept in /tmp when a check fails.
@@ -253,6 +255,8 @@ def run_servers(args, src, count):
     try:
         wait_ready(ports, procs)
         load = os.getloadavg()
+        pids = [proc.pid for proc, _out in procs]
+        cpu_start = cpu_seconds(pids)
         # The cron, once: it enqueues one job per batch. Timed from its start.
         start = base.run_worker(args, "trigger", db)["start"]
         timed_out = False
@@ -265,6 +269,7 @@ def run_servers(args, src, count):
                 break
             time.sleep(0.2)
         seconds = time.time() - start
+        cpu_end = cpu_seconds(pids)
     finally:
         for proc, _out in procs:
             proc.terminate()
@@ -309,10 +314,28 @@ def run_servers(args, src, count):
         "sent": list(balancer.sent.values()),
         "batches": batches,
         "serial": turn_s / batch_s if batch_s else 0.0,
+        # CPU seconds of the timed section: the Odoo servers, and the rest of
+        # the machine (PostgreSQL, mostly; this script and the proxy too).
+        "cpu_servers": cpu_end[1] - cpu_start[1],
+        "cpu_other": (cpu_end[0] - cpu_start[0]) - (cpu_end[1] - cpu_start[1]),
         "errors_logged": errors,
         "check": check,
         **numbering,
     }
+
+
+def cpu_seconds(pids=()):
+    """CPU time, in seconds, used by the whole machine (all cores, from
+    /proc/stat) and by the processes ``pids`` (user + system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    idle = int(fields[3]) + int(fields[4])  # idle + iowait
+    machine = (sum(int(value) for value in fields[:8]) - idle) / tick
+    used = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used += int(stat[11]) + int(stat[12])  # utime, stime
+    return machine, used / tick
 
 
 def amdahl(serial, workers_count):
@@ -374,9 +397,10 @@ def main():
     print(
         "| servers | jobs at once | seconds until all posted | invoices/s "
         "| speed-up | requests per server | serial fraction | duplicates | drafts "
-        "| gaps | ERROR lines | load (1, 5, 15 min) | check |"
+        "| gaps | ERROR lines | load (1, 5, 15 min) | CPU s: Odoo servers, rest "
+        "| check |"
     )
-    print("|" + " --- |" * 13)
+    print("|" + " --- |" * 14)
     first = rows[0]["rate"]
     for row in rows:
         print(
@@ -386,6 +410,7 @@ def main():
             f"{row['duplicates']} | {row['drafts']} | {row['gaps']} | "
             f"{row['errors_logged']} | "
             f"{', '.join(f'{x:.1f}' for x in row['load'])} | "
+            f"{row['cpu_servers']:.0f}, {row['cpu_other']:.0f} | "
             f"{'OK' if not row['check'] else '; '.join(row['check'])} |"
         )
     serial = rows[0]["serial"]

@@ -31,9 +31,21 @@ class AccountMove(models.Model):
         # EXTEND 'account': the invoices left to number keep "/" until
         # _recurring_number_deferred gives them their number.
         data = self.env.cr.postcommit.data
-        deferred = data.get(DEFERRED)
-        if deferred:
-            later = self.filtered(lambda move: move._origin.id in deferred)
+        deferred = data.get(DEFERRED) or ()
+        job = self.env.context.get("recurring_defer_posting")
+        # In the job, a new draft is left unnamed, as Odoo leaves all but the
+        # first of a period (one query each to tell): it is numbered posted.
+        later = self.filtered(
+            lambda move: move._origin.id in deferred
+            or (
+                job
+                and move.state == "draft"
+                and move.name in (False, "/")
+                and not move.posted_before
+                and not move.journal_id.restrict_mode_hash_table
+            )
+        )
+        if later:
             later.name = "/"
             self -= later  # noqa: PLW0642
         numbering = data.get(NUMBERING)

@@ -36,14 +36,19 @@ class RecurringInvoiceBatchPost(models.AbstractModel):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _prepare_batch_post(self):
+    def _prepare_batch_post(self, to_send=None, sending_data=None):
         """Do for all these invoices at once what Odoo's posting does one
         invoice at a time, each time with a whole write: subscribe the
         customers, tick "checked" as their journal says, and, on a French
         invoice, set the delivery date to the invoice date. The posting then
         finds it done. Call it right before posting all of them (soft=False):
-        same values, same tracking, same followers."""
+        same values, same tracking, same followers.
+
+        ``to_send``: those of them to queue for Odoo's sending job with
+        ``sending_data``, in the same write; they must be posted in the same
+        transaction, as the sending job takes whatever it finds queued."""
         self._subscribe_partners_before_post()
+        to_send = to_send or self.browse()
 
         def values(move):
             vals = {}
@@ -53,12 +58,17 @@ class RecurringInvoiceBatchPost(models.AbstractModel):
             # unless set, its invoice date.
             if move.show_delivery_date and not move.delivery_date and move.invoice_date:
                 vals["delivery_date"] = move.invoice_date
+            if move in to_send:
+                vals["sending_data"] = True  # stands for sending_data
             return tuple(sorted(vals.items()))
 
         # One write per set of values: one for the whole batch, usually.
         for vals, moves in self.grouped(values).items():
+            vals = dict(vals)
+            if vals.get("sending_data"):
+                vals["sending_data"] = sending_data
             if vals:
-                moves.write(dict(vals))
+                moves.write(vals)
 
     def _log_creation_messages(self):
         """The creation entry of each invoice's chatter ("Invoice Created"),

@@ -137,10 +137,9 @@ class RecurringInvoicing(models.AbstractModel):
         )
 
     @api.model
-    def _post_invoices(self, moves, prepared=False):
+    def _post_invoices(self, moves):
         """Post ``moves`` (in date order, as Odoo numbers them) and mark those
-        whose template sends invoices for Odoo's sending job. ``prepared``:
-        :meth:`_prepare_batch_post` was already called on them.
+        whose template sends invoices for Odoo's sending job.
 
         Within the job (context key ``recurring_defer_posting``), everything
         Odoo's posting does is done while other workers do the same, but the
@@ -151,14 +150,21 @@ class RecurringInvoicing(models.AbstractModel):
         invoices."""
         if not moves:
             return moves
-        # What Odoo's posting does once per invoice (subscribe the customer,
-        # tick "checked", date the delivery, raise the customer rank), done
-        # once for the batch.
-        if not prepared:
-            moves._prepare_batch_post()
+        to_send = moves.filtered(
+            lambda move: move.subscription_id
+            and move.subscription_id._get_subscription_mail_template("invoice")
+        )
+        sending_data = {
+            "author_user_id": self.env.user.id,
+            "author_partner_id": self.env.user.partner_id.id,
+            "sending_methods": ["email"],
+        }
         if not self.env.context.get("recurring_defer_posting"):
+            # What Odoo's posting does once per invoice (subscribe the
+            # customer, tick "checked", date the delivery, raise the customer
+            # rank), done once for the batch.
+            moves._prepare_batch_post(to_send, sending_data)
             self._action_post(moves)
-            self._mark_to_send(moves)
             return moves
         # Not a flushing savepoint, which would finalise the tracking of the
         # posting before the commit.
@@ -168,7 +174,7 @@ class RecurringInvoicing(models.AbstractModel):
                 self.env.cr.savepoint(flush=False),
                 moves._recurring_numbering_deferred() as deferred,
             ):
-                self._mark_to_send(moves)
+                moves._prepare_batch_post(to_send, sending_data)
                 self._action_post(moves)
                 # All written before the turn, whose time is serial.
                 self.env.flush_all()
@@ -179,21 +185,6 @@ class RecurringInvoicing(models.AbstractModel):
             moves.recurring_post_pending = True
             return moves.browse()
         return moves
-
-    @api.model
-    def _mark_to_send(self, moves):
-        """Queue for Odoo's sending job the invoices whose template sends
-        invoices."""
-        to_send = moves.filtered(
-            lambda move: move.subscription_id
-            and move.subscription_id._get_subscription_mail_template("invoice")
-        )
-        if to_send:
-            to_send.sending_data = {
-                "author_user_id": self.env.user.id,
-                "author_partner_id": self.env.user.partner_id.id,
-                "sending_methods": ["email"],
-            }
 
     @api.model
     def _action_post(self, moves):
@@ -382,7 +373,6 @@ class RecurringInvoicing(models.AbstractModel):
             subscriptions
         )
         to_post = self._get_invoices_to_post(moves)
-        to_post._prepare_batch_post()
         pending = Move.search(
             [("recurring_post_pending", "=", True)],
             order="invoice_date, id",
@@ -400,12 +390,10 @@ class RecurringInvoicing(models.AbstractModel):
         # Odoo names the first draft of a period at creation, from the last
         # number its worker could see then: number them afresh now.
         pending.filtered(lambda move: not move.posted_before).name = "/"
-        pending._prepare_batch_post()
         posted = self._post_invoices(
             (pending | to_post).sorted(
                 lambda move: (move.invoice_date or move.date, move.id)
-            ),
-            prepared=True,
+            )
         )
         self.env.flush_all()
         if posted.filtered("sending_data"):

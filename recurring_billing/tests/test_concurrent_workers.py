@@ -335,11 +335,11 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                 )
             )
 
-    def test_invoices_are_prepared_before_the_numbering_turn(self):
-        """A worker that cannot take the numbering turn has done all but the
-        numbering: its invoices left to number already have their customer as
-        follower. The worker that numbered logs, once committed, the part of
-        its batch spent in the turn."""
+    def test_posting_undone_without_the_turn_and_turn_logged(self):
+        """A worker that cannot take the numbering turn undoes its posting:
+        its invoices are left to number, in draft, without a number and not
+        queued for sending. The worker that numbered logs, once committed,
+        the part of its batch spent in the turn."""
         with self._worker() as env:
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
@@ -356,7 +356,9 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                 self.assertEqual(set(billed_b.mapped("state")), {"draft"})
                 for move in billed_b:
                     self.assertTrue(move.recurring_post_pending)
-                    self.assertIn(move.partner_id, move.message_partner_ids)
+                    self.assertEqual(move.name, "/")
+                    self.assertFalse(move.sending_data)
+                self.assertTrue(all(billed_a.mapped("sending_data")))
                 with self.assertLogs(logger, level=logging.INFO) as logs:
                     cr_a.commit()
             self.assertEqual(len(logs.output), 1)
