@@ -168,7 +168,9 @@ class RecurringInvoicing(models.AbstractModel):
         """``queue_job`` job: post the invoices left to number, when no other
         worker is numbering; retried later otherwise."""
         with quiet_contention():
-            posted = self._post_pending_invoices(limit)
+            posted = self.with_context(
+                recurring_defer_posting=True
+            )._post_pending_invoices(limit)
         if not posted and self.env["account.move"].search_count(
             [("recurring_post_pending", "=", True)], limit=1
         ):
