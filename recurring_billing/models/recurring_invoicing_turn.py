@@ -40,7 +40,7 @@ class RecurringInvoicing(models.AbstractModel):
         )
         try:
             wait_ms = max(int(float(wait) * 1000), 0)
-        except ValueError:
+        except (ValueError, OverflowError):
             wait_ms = 60000
         self.env.cr.execute("SHOW lock_timeout")
         previous = self.env.cr.fetchone()[0]
