@@ -132,8 +132,44 @@ class AccountMove(models.Model):
             if with_prefix is not None:
                 where_string += " AND sequence_prefix = %(with_prefix)s "
                 param["with_prefix"] = with_prefix
-            committed[key] = self._read_committed_last_sequence(where_string, param)
+            found = self._read_committed_last_sequence(where_string, param)
+            if not found and not last and not relaxed and with_prefix is None:
+                # Odoo tells the period's numbers by the format of a number it
+                # sees: with none in this transaction's snapshot, the last
+                # number committed in the journal, if it is of this period.
+                found = self._read_committed_last_sequence(
+                    *self._get_last_sequence_domain(relaxed=True)
+                )
+                if found and not self._recurring_sequence_matches_date(found):
+                    found = None
+            committed[key] = found
         return self._recurring_later_sequence(last, committed[key])
+
+    def _recurring_sequence_matches_date(self, sequence):
+        """Odoo's ``_sequence_matches_date``, for ``sequence`` instead of this
+        invoice's own number."""
+        format_values = self._get_sequence_format_param(sequence)[1]
+        reset = self._deduce_sequence_number_reset(sequence)
+        date_start, date_end, year_start, year_end = self._get_sequence_date_range(
+            reset
+        )
+        return (
+            (
+                not format_values["year"]
+                or self._year_match(
+                    format_values["year"], year_start or date_start.year
+                )
+            )
+            and (
+                not format_values["year_end"]
+                or self._year_match(
+                    format_values["year_end"], year_end or date_end.year
+                )
+            )
+            and (
+                not format_values["month"] or format_values["month"] == self.date.month
+            )
+        )
 
     def _set_next_made_sequence_gap(self, made_gap):
         # EXTEND 'account': Odoo clears the gap flag of the number after each

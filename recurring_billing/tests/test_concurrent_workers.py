@@ -31,6 +31,7 @@ class TestConcurrentWorkers(SeparateWorkersCase):
     def setUp(self):
         super().setUp()
         self.cron_ids = []
+        self.journal_ids = []
         # Drafts: the interleaved workers below run in one thread, and a
         # posted number waits for the other worker's commit.
         self._create_committed_subscriptions(
@@ -58,6 +59,7 @@ class TestConcurrentWorkers(SeparateWorkersCase):
                 [("model_name", "=", "recurring.invoicing")]
             ).unlink()
         super()._remove_committed_records(env)
+        env["account.journal"].browse(self.journal_ids).exists().unlink()
 
     def _committed_invoices(self):
         """``{subscription id: [invoice amounts]}`` as committed."""
@@ -195,6 +197,35 @@ class TestConcurrentWorkers(SeparateWorkersCase):
         after A's, although its snapshot predates A's commit. Every invoice
         posted, numbers contiguous, none flagged as following a gap, nothing
         left to number, no error."""
+        self._check_waits_and_numbers_after()
+
+    def test_first_numbers_of_a_journal_from_two_workers(self):
+        """The same in a journal without any invoice yet: B's snapshot shows
+        no number at all, from which Odoo would start again at 1; B follows
+        A's numbers all the same."""
+        with self._worker() as env:
+            journal = env["account.journal"].create(
+                {
+                    "name": "Subscriptions (workers)",
+                    "code": "SUBW",
+                    "type": "sale",
+                    "company_id": self.company_id,
+                }
+            )
+            self.journal_ids = journal.ids
+            env["sale.order"].browse(self.sub_ids).journal_id = journal
+        self._check_waits_and_numbers_after()
+        with self._worker(commit=False) as env:
+            moves = env["account.move"].search(
+                [("subscription_id", "in", self.sub_ids)]
+            )
+            self.assertEqual(moves.journal_id.ids, self.journal_ids)
+            self.assertEqual(
+                sorted(moves.mapped("name")),
+                [f"SUBW/2025/{number:05d}" for number in range(1, COUNT + 1)],
+            )
+
+    def _check_waits_and_numbers_after(self):
         with self._worker() as env:
             env["sale.order.template"].browse(self.records["template"]).auto_post = True
         cr_a = db_connect(self.env.cr.dbname).cursor()
