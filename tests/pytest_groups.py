@@ -4,7 +4,20 @@
 (pytest-xdist's ``--dist loadgroup``): each file goes whole to one process,
 so that its classes share their set-up, and the files that drive Chromium
 (browser tours) all go to the same process, so that two browsers never load
-their pages at once on the same cores."""
+their pages at once on the same cores.
+
+Each process also gets a filestore of its own. pytest-odoo gives each
+process its own copy of the database but points them all at the filestore
+of the original database; Odoo's ``TransactionCase`` collects the garbage
+of the filestore after each class, against its own database only, and so
+deleted the files that the other process had just written (attachments,
+web asset bundles): an empty PDF or signature, a page whose scripts never
+loaded."""
+
+import os
+import shutil
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -20,3 +33,40 @@ def pytest_collection_modifyitems(config, items):
             drives_browser[item.path] = any(call in text for call in BROWSER_CALLS)
         group = "browser" if drives_browser[item.path] else str(item.path)
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_filestore(load_registry):
+    """Point this process's copy of the database at a filestore of its own:
+    hard links to the original's files, which Odoo never rewrites in place
+    (a file is named after its content), so the copy costs no disk."""
+    import odoo.tools
+
+    config = odoo.tools.config
+    db_name = config["db_name"]
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    shared = Path(config.filestore(db_name))
+    own = Path(config["data_dir"], "filestore", db_name)
+    if own == shared:
+        yield
+        return
+    shutil.rmtree(own, ignore_errors=True)
+    if shared.is_dir():
+        shutil.copytree(
+            shared,
+            own,
+            copy_function=os.link,
+            ignore=shutil.ignore_patterns("checklist"),
+        )
+    unpatched = type(config).filestore.__get__(config)
+
+    def filestore(name):
+        return str(own) if name == db_name else unpatched(name)
+
+    try:
+        with mock.patch.object(config, "filestore", filestore):
+            yield
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
