@@ -12,7 +12,12 @@ of the original database; Odoo's ``TransactionCase`` collects the garbage
 of the filestore after each class, against its own database only, and so
 deleted the files that the other process had just written (attachments,
 web asset bundles): an empty PDF or signature, a page whose scripts never
-loaded."""
+loaded.
+
+Each process also commits, in its own copy of the database, the French
+company with its chart of accounts that the addons' test classes use
+(``prepared_company``): loading the chart took most of each class's set-up.
+"""
 
 import os
 import shutil
@@ -70,3 +75,28 @@ def worker_filestore(load_registry):
             yield
     finally:
         shutil.rmtree(own, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_company(worker_filestore):
+    """Commit, in this process's own copy of the database, the French company
+    with its chart of accounts that each class of ``RecurringBillingCommon``
+    would otherwise create and load for itself (most of a class's set-up);
+    the classes use it and roll back what they change in it. Only in a
+    process of its own (``PYTEST_XDIST_WORKER``): the copy is dropped at the
+    end, so nothing is left in the database the suite was given."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+    from odoo.addons.recurring_billing.tests import common
+
+    registry = odoo.modules.registry.Registry(odoo.tools.config["db_name"])
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, dict(DISABLED_MAIL_CONTEXT))
+        company_id = common.prepare_french_company(env).id
+    with mock.patch.dict(os.environ, {common.PREPARED_COMPANY_ENV: str(company_id)}):
+        yield

@@ -1,5 +1,6 @@
 # Copyright 2026 Recurring Billing for Odoo contributors
 # License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+import os
 from datetime import date
 
 from freezegun import freeze_time
@@ -8,6 +9,34 @@ from odoo import Command
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+#: Set by the test runner of ``tasks.py test`` (``tests/pytest_groups.py``)
+#: to the id of a company that :func:`prepare_french_company` committed in
+#: the test process's own copy of the database.
+PREPARED_COMPANY_ENV = "RECURRING_BILLING_TEST_COMPANY_ID"
+PREPARED_COMPANY_NAME = "company_1_data"
+
+
+def prepare_french_company(env):
+    """Create the company each test class of :class:`RecurringBillingCommon`
+    would create for itself (Odoo's ``_create_company`` with the country of
+    ``setup_country("fr")``, then the French chart of accounts), so that it
+    is created once per test process instead of once per class: loading the
+    chart is most of a class's set-up. The caller commits it; each class
+    then changes it only in its own transaction, rolled back at its end, so
+    each class finds it as new."""
+    country = env.ref("base.fr")
+    company = env["res.company"].create(
+        {
+            "name": PREPARED_COMPANY_NAME,
+            "country_id": country.id,
+            "currency_id": country.currency_id.id,
+        }
+    )
+    env["account.chart.template"].try_loading("fr", company=company, install_demo=False)
+    company.currency_id = country.currency_id
+    return company
+
 
 #: The groups of the users who run subscriptions, by role.
 ROLE_GROUPS = {
@@ -24,6 +53,22 @@ ROLE_GROUPS = {
 class RecurringBillingCommon(AccountTestInvoicingCommon):
     """A French company (French chart, 20 % VAT) selling two subscription
     products and a one-off set-up fee."""
+
+    @classmethod
+    def setup_independent_company(cls, **kwargs):
+        """The company prepared for this test process, when there is one."""
+        prepared = os.environ.get(PREPARED_COMPANY_ENV)
+        if (
+            prepared
+            and not kwargs
+            and cls.country_code == "FR"
+            and not cls.chart_template
+        ):
+            company = cls.env["res.company"].browse(int(prepared)).exists()
+            if company.name == PREPARED_COMPANY_NAME and company.chart_template == "fr":
+                cls.env.user.company_ids = [Command.link(company.id)]
+                return company
+        return super().setup_independent_company(**kwargs)
 
     @classmethod
     @AccountTestInvoicingCommon.setup_country("fr")
